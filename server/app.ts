@@ -1,0 +1,229 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { useGraphQLSSE } from '@graphql-yoga/plugin-graphql-sse';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import { getOperationAST, parse } from 'graphql';
+import { createYoga, type GraphQLParams, type Plugin } from 'graphql-yoga';
+import { type Auth, createAuth } from './auth.ts';
+import type { Config } from './config.ts';
+import { type Context, createViewerResolver } from './context.ts';
+import { connectDatabase, type Db } from './db.ts';
+import { unauthenticated } from './errors.ts';
+import { createLogger, errorFields, type Logger } from './log.ts';
+import { migrate } from './migrate.ts';
+import { createNotificationService, type NotificationService } from './notifications.ts';
+import { createNotificationPubSub } from './pubsub.ts';
+import { schema } from './schema/index.ts';
+import { createStreamTokens } from './stream-tokens.ts';
+import { StreamRegistry } from './streams.ts';
+
+export interface App {
+  /** Listens on the configured port (0: any free one) and resolves with the server's base URL. */
+  start(): Promise<string>;
+  /** Completes every stream, stops accepting, waits for requests in flight, closes the database. */
+  stop(): Promise<void>;
+  readonly url: string;
+  readonly db: Db;
+  readonly auth: Auth;
+  readonly streams: StreamRegistry;
+  readonly notifications: NotificationService;
+  readonly log: Logger;
+}
+
+const defaultQuery = /* GraphQL */ `# Welcome to Tidings. Requests need a session cookie (sign in through /api/auth)
+# or an API key: open the Headers tab below and add {"x-api-key": "tid_…"}.
+
+subscription Live {
+  notificationEvents {
+    __typename
+    cursor
+    unreadCount
+    ... on NotificationCreated { notification { id title body createdAt } }
+  }
+}
+
+mutation Send {
+  createNotification(input: { title: "Hello from GraphiQL" }) { id title createdAt }
+}
+`;
+
+/**
+ * Builds the Tidings server: migrates the database, then wires Prisma, Better Auth, the pub/sub,
+ * the stream registry and Yoga behind one HTTP listener. Nothing listens until `start()`.
+ */
+export async function buildApp(config: Config, log: Logger = createLogger(config.logLevel)): Promise<App> {
+  const migrated = await migrate(config.databaseUrl);
+  if (migrated.applied.length > 0) log.info('database migrated', { applied: migrated.applied });
+  const db = await connectDatabase(config.databaseUrl);
+  const pubsub = createNotificationPubSub();
+  const streams = new StreamRegistry({ db, pubsub, log, heartbeatMs: config.heartbeatMs });
+  const notifications = createNotificationService(db, pubsub);
+  const auth = createAuth(config, db);
+  const viewerOf = createViewerResolver({ auth, db });
+  const streamTokens = createStreamTokens(config.authSecret);
+
+  const yoga = createYoga<Record<string, unknown>, Context>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    landingPage: false,
+    graphiql: { title: 'Tidings GraphiQL', defaultQuery, subscriptionsProtocol: 'SSE' },
+    renderGraphiQL,
+    cors: {
+      origin: config.trustedOrigins,
+      credentials: true,
+      allowedHeaders: ['content-type', 'x-api-key', 'x-graphql-event-stream-token', 'last-event-id'],
+      methods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
+    },
+    logging: {
+      debug: (...args) => log.debug(String(args[0])),
+      info: (...args) => log.info(String(args[0])),
+      warn: (...args) => log.warn(String(args[0])),
+      error: (...args) => log.error(String(args[0]), args[1] === undefined ? undefined : errorFields(args[1])),
+    },
+    context: async ({ request, params }): Promise<Context> => {
+      const viewer = await viewerOf(request);
+      // A subscription without credentials is refused before its stream opens: HTTP 401.
+      if (!viewer && isSubscription(params)) throw unauthenticated();
+      return { db, notifications, streams, viewer };
+    },
+    plugins: [
+      EnvelopArmorPlugin({
+        maxDepth: { n: 10 },
+        maxAliases: { n: 15 },
+        maxDirectives: { n: 20 },
+        maxTokens: { n: 2_000 },
+        costLimit: { maxCost: 5_000 },
+        blockFieldSuggestion: { enabled: config.production },
+      }),
+      useGraphQLSSE({
+        endpoint: '/graphql/stream',
+        // Single-connection mode: a stream token is bound to the user who reserved it, so no one
+        // else can run operations into that stream.
+        authenticate: async (req) => {
+          const viewer = await viewerOf(req.raw as Request);
+          if (!viewer) return errorResponse(401, 'UNAUTHENTICATED', unauthenticated().message);
+          const token =
+            req.headers.get('x-graphql-event-stream-token') ?? new URL(req.url, 'http://x').searchParams.get('token');
+          if (!token) return streamTokens.issue(viewer.userId);
+          if (!streamTokens.belongsTo(token, viewer.userId)) {
+            return errorResponse(403, 'FORBIDDEN', 'This stream token belongs to another user.');
+          }
+          return token;
+        },
+      }),
+      routes({ auth, db }),
+      streamHeaders(),
+    ],
+  });
+
+  const server = createServer(yoga);
+  const sockets = trackSockets(server);
+  let url = '';
+
+  return {
+    get url() {
+      return url;
+    },
+    db,
+    auth,
+    streams,
+    notifications,
+    log,
+    start: () =>
+      new Promise<string>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.port, config.host, () => {
+          server.off('error', reject);
+          const { port } = server.address() as AddressInfo;
+          url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+          log.info('listening', { url, database: config.provider });
+          resolve(url);
+        });
+      }),
+    async stop() {
+      streams.closeAll();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      // Requests in flight get a moment to finish; streams were completed above.
+      const deadline = setTimeout(() => {
+        for (const socket of sockets) socket.destroy();
+      }, 5_000);
+      if (server.listening) await closed;
+      clearTimeout(deadline);
+      await yoga.dispose();
+      await db.$disconnect();
+      log.info('stopped');
+    },
+  };
+}
+
+/** Better Auth under /api/auth, and the health checks. */
+function routes({ auth, db }: { auth: Auth; db: Db }): Plugin {
+  return {
+    async onRequest({ request, url, endResponse }) {
+      if (url.pathname.startsWith('/api/auth/')) {
+        endResponse(await auth.handler(request));
+      } else if (url.pathname === '/healthz') {
+        endResponse(Response.json({ status: 'ok' }));
+      } else if (url.pathname === '/readyz') {
+        try {
+          await db.$queryRawUnsafe('SELECT 1');
+          endResponse(Response.json({ status: 'ready', database: 'ok' }));
+        } catch {
+          endResponse(Response.json({ status: 'unavailable', database: 'unreachable' }, { status: 503 }));
+        }
+      } else if (url.pathname === '/') {
+        endResponse(Response.redirect(new URL('/graphql', url), 302));
+      }
+    },
+  };
+}
+
+/** Event streams must reach the client as they are written: no proxy caching or buffering. */
+function streamHeaders(): Plugin {
+  return {
+    onResponse({ response }) {
+      if (response.headers.get('content-type')?.startsWith('text/event-stream')) {
+        // delete() first: @whatwg-node's Headers would otherwise keep Yoga's "Cache-Control" beside
+        // a lower-cased copy, and send both.
+        response.headers.delete('cache-control');
+        response.headers.set('cache-control', 'no-cache, no-transform');
+        response.headers.set('x-accel-buffering', 'no');
+      }
+    },
+  };
+}
+
+function isSubscription(params: GraphQLParams): boolean {
+  if (!params.query) return false;
+  try {
+    return getOperationAST(parse(params.query), params.operationName)?.operation === 'subscription';
+  } catch {
+    return false; // Yoga answers the syntax error itself.
+  }
+}
+
+function errorResponse(
+  status: number,
+  code: string,
+  message: string,
+): [string, { status: number; statusText: string; headers: Record<string, string> }] {
+  return [
+    JSON.stringify({ errors: [{ message, extensions: { code } }] }),
+    {
+      status,
+      statusText: status === 401 ? 'Unauthorized' : 'Forbidden',
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+    },
+  ];
+}
+
+function trackSockets(server: Server) {
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  return sockets;
+}

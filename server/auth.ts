@@ -1,0 +1,31 @@
+import { apiKey } from '@better-auth/api-key';
+import { betterAuth } from 'better-auth';
+import { prismaAdapter } from 'better-auth/adapters/prisma';
+import { admin } from 'better-auth/plugins';
+import type { Config } from './config.ts';
+import type { Db } from './db.ts';
+
+/** The Better Auth instance: email + password sessions, an admin role, and API keys for services. */
+export function createAuth(config: Config, db: Db) {
+  return betterAuth({
+    appName: 'Tidings',
+    baseURL: config.publicUrl,
+    basePath: '/api/auth',
+    secret: config.authSecret,
+    database: prismaAdapter(db, { provider: config.provider }),
+    emailAndPassword: { enabled: true, minPasswordLength: 8 },
+    trustedOrigins: config.trustedOrigins,
+    telemetry: { enabled: false },
+    plugins: [
+      admin(),
+      apiKey({
+        defaultPrefix: 'tid_',
+        // Services call often and steadily; per-key limits belong to Tidings' own rate limiter,
+        // not to the plugin's default of 10 requests a day.
+        rateLimit: { enabled: false },
+      }),
+    ],
+  });
+}
+
+export type Auth = ReturnType<typeof createAuth>;

@@ -1,0 +1,261 @@
+import { parseArgs } from 'node:util';
+import { type Auth, createAuth } from './auth.ts';
+import { type Config, ConfigError, loadConfig } from './config.ts';
+import { connectDatabase, type Db } from './db.ts';
+import { serve } from './main.ts';
+import { migrate } from './migrate.ts';
+import { createNotificationService } from './notifications.ts';
+import { createNotificationPubSub } from './pubsub.ts';
+import { validNotification } from './schema/notification.ts';
+
+const usage = `Usage: tidings <command> [options]
+
+Commands:
+  serve                                   start the server (PORT, HOST, DATABASE_URL, …)
+  migrate                                 apply the database migrations and exit
+  user create --email E --password P --name N [--admin]
+                                          create a user who can sign in (--admin: may notify anyone)
+  api-key create --name N [--user <email or id>] [--expires-in-days D]
+                                          create an API key for a service; it belongs to --user, or
+                                          to the built-in service user; the key is the last line
+  notify --to <email or user id> --title T [--body B] [--url U] [--kind K]
+                                          send a notification; through the running server when one
+                                          answers at TIDINGS_URL (default http://localhost:PORT), so
+                                          open streams see it at once, else straight to the database
+  help                                    show this text
+
+The database is DATABASE_URL (default file:./data/tidings.db), as for the server.
+`;
+
+/** A mistake in the command line: usage is printed and the exit code is 2. */
+class UsageError extends Error {}
+
+/** The built-in owner of API keys made without --user. It has no password: no one signs in as it. */
+export const serviceUserEmail = 'service@tidings.local';
+
+export async function runCli(argv: string[]): Promise<number> {
+  const [command, sub, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'serve':
+        await serve();
+        return 0;
+      case 'migrate':
+        return await withConfig(async (config) => {
+          const { applied, total } = await migrate(config.databaseUrl);
+          print(applied.length ? `Applied ${applied.join(', ')}.` : `Up to date (${total} migrations).`);
+          return 0;
+        });
+      case 'user':
+        if (sub !== 'create') throw new UsageError(`Unknown command "user ${sub ?? ''}".`);
+        return await createUser(rest);
+      case 'api-key':
+        if (sub !== 'create') throw new UsageError(`Unknown command "api-key ${sub ?? ''}".`);
+        return await createApiKey(rest);
+      case 'notify':
+        return await notify([sub, ...rest].filter((arg): arg is string => arg !== undefined));
+      case 'help':
+      case '--help':
+      case '-h':
+        process.stdout.write(usage);
+        return 0;
+      case undefined:
+        throw new UsageError('No command given.');
+      default:
+        throw new UsageError(`Unknown command "${command}".`);
+    }
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`tidings: ${error.message}\n\n${usage}`);
+      return 2;
+    }
+    if (error instanceof ConfigError) {
+      process.stderr.write(`tidings: ${error.message}\n`);
+      return 1;
+    }
+    process.stderr.write(`tidings: ${messageOf(error)}\n`);
+    return 1;
+  }
+}
+
+async function createUser(args: string[]) {
+  const { values } = parse(args, {
+    email: { type: 'string' },
+    password: { type: 'string' },
+    name: { type: 'string' },
+    admin: { type: 'boolean', default: false },
+  });
+  const email = required(values.email, '--email');
+  const password = required(values.password, '--password');
+  const name = required(values.name, '--name');
+  return withServices(async ({ auth, db }) => {
+    const { user } = await auth.api.signUpEmail({ body: { email, password, name } });
+    if (values.admin) await db.user.update({ where: { id: user.id }, data: { role: 'admin' } });
+    print(`Created ${values.admin ? 'admin' : 'user'} ${email} with id ${user.id}`);
+    return 0;
+  });
+}
+
+async function createApiKey(args: string[]) {
+  const { values } = parse(args, {
+    name: { type: 'string' },
+    user: { type: 'string' },
+    'expires-in-days': { type: 'string' },
+  });
+  const name = required(values.name, '--name');
+  const days = values['expires-in-days'] === undefined ? undefined : Number(values['expires-in-days']);
+  if (days !== undefined && !(Number.isInteger(days) && days >= 1 && days <= 3650)) {
+    throw new UsageError('--expires-in-days must be a whole number from 1 to 3650.');
+  }
+  return withServices(async ({ auth, db }) => {
+    const owner = values.user ? await findUser(db, values.user) : await serviceUser(db);
+    const created = await auth.api.createApiKey({
+      body: { name, userId: owner.id, ...(days ? { expiresIn: days * 86_400 } : {}) },
+    });
+    print(`Created API key "${name}" (id ${created.id}) for ${owner.email}.`);
+    print('Send it as the x-api-key header. It is shown only this once:');
+    print(created.key);
+    return 0;
+  });
+}
+
+async function notify(args: string[]) {
+  const { values } = parse(args, {
+    to: { type: 'string' },
+    title: { type: 'string' },
+    body: { type: 'string' },
+    url: { type: 'string' },
+    kind: { type: 'string' },
+  });
+  const to = required(values.to, '--to');
+  const title = required(values.title, '--title');
+  return withServices(async ({ auth, db, config }) => {
+    const recipient = await findUser(db, to);
+    const input = validNotification({
+      recipientId: recipient.id,
+      title,
+      body: values.body,
+      url: values.url,
+      kind: values.kind,
+    });
+    const serverUrl = process.env.TIDINGS_URL || `http://localhost:${config.port}`;
+    if (await answers(serverUrl)) {
+      const id = await notifyThroughServer(serverUrl, auth, db, input);
+      print(`Sent notification ${id} to ${recipient.email} through ${serverUrl}`);
+    } else {
+      const notification = await createNotificationService(db, createNotificationPubSub()).create(input);
+      print(`Stored notification ${notification.id} for ${recipient.email} (no server answered at ${serverUrl}).`);
+    }
+    return 0;
+  });
+}
+
+/**
+ * Sends through the running server so its open streams see the event now: with an API key of the
+ * service user made for this one call and deleted after it.
+ */
+async function notifyThroughServer(
+  serverUrl: string,
+  auth: Auth,
+  db: Db,
+  input: ReturnType<typeof validNotification>,
+): Promise<string> {
+  const owner = await serviceUser(db);
+  const key = await auth.api.createApiKey({
+    body: { name: 'tidings notify (one use)', userId: owner.id, expiresIn: 86_400 },
+  });
+  try {
+    const response = await fetch(new URL('/graphql', serverUrl), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': key.key },
+      body: JSON.stringify({
+        query: /* GraphQL */ `mutation Notify($input: CreateNotificationInput!) { createNotification(input: $input) { id } }`,
+        variables: { input },
+      }),
+    });
+    const result = (await response.json()) as {
+      data?: { createNotification?: { id: string } };
+      errors?: { message: string }[];
+    };
+    const id = result.data?.createNotification?.id;
+    if (!id)
+      throw new Error(
+        `the server refused: ${result.errors?.map((error) => error.message).join('; ') ?? response.status}`,
+      );
+    return id;
+  } finally {
+    await db.apikey.delete({ where: { id: key.id } });
+  }
+}
+
+async function answers(serverUrl: string) {
+  try {
+    const response = await fetch(new URL('/healthz', serverUrl), { signal: AbortSignal.timeout(1_000) });
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
+async function findUser(db: Db, emailOrId: string) {
+  const user = await db.user.findFirst({ where: emailOrId.includes('@') ? { email: emailOrId } : { id: emailOrId } });
+  if (!user) throw new Error(`No user with ${emailOrId.includes('@') ? 'email' : 'id'} "${emailOrId}".`);
+  return user;
+}
+
+async function serviceUser(db: Db) {
+  return db.user.upsert({
+    where: { email: serviceUserEmail },
+    update: {},
+    create: {
+      id: `service-${crypto.randomUUID()}`,
+      email: serviceUserEmail,
+      name: 'Tidings service',
+      emailVerified: true,
+    },
+  });
+}
+
+async function withConfig<T>(run: (config: Config) => Promise<T>) {
+  return run(loadConfig());
+}
+
+async function withServices(run: (services: { config: Config; db: Db; auth: Auth }) => Promise<number>) {
+  return withConfig(async (config) => {
+    await migrate(config.databaseUrl);
+    const db = await connectDatabase(config.databaseUrl);
+    try {
+      return await run({ config, db, auth: createAuth(config, db) });
+    } finally {
+      await db.$disconnect();
+    }
+  });
+}
+
+type Options = NonNullable<Parameters<typeof parseArgs>[0]>['options'];
+
+function parse<O extends Options>(args: string[], options: O) {
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals: false });
+  } catch (error) {
+    throw new UsageError(messageOf(error));
+  }
+}
+
+function required(value: string | boolean | undefined, flag: string): string {
+  if (typeof value !== 'string' || value === '') throw new UsageError(`${flag} is required.`);
+  return value;
+}
+
+function print(line: string) {
+  process.stdout.write(`${line}\n`);
+}
+
+function messageOf(error: unknown) {
+  if (error && typeof error === 'object' && 'body' in error) {
+    // Better Auth's API errors carry the reason in their body.
+    const body = (error as { body?: { message?: string } }).body;
+    if (body?.message) return body.message;
+  }
+  return error instanceof Error ? error.message : String(error);
+}

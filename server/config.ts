@@ -1,0 +1,111 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+/** Every setting Tidings reads from its environment, parsed and checked in one place. */
+export interface Config {
+  port: number;
+  host: string;
+  /** The origin browsers use to reach this server; Better Auth signs cookies for it. */
+  publicUrl: string;
+  databaseUrl: string;
+  provider: 'sqlite' | 'postgresql';
+  dataDir: string;
+  authSecret: string;
+  trustedOrigins: string[];
+  heartbeatMs: number;
+  production: boolean;
+  logLevel: LogLevel;
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+
+/** A configuration problem a person must fix; main prints its message alone and exits 1. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Reads the configuration from `env` (process.env by default), with defaults for development. */
+export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
+  const production = env.NODE_ENV === 'production';
+  const port = overrides.port ?? integer(env, 'PORT', 4000, { min: 0, max: 65535 });
+  const host = overrides.host ?? (env.HOST || 'localhost');
+  const publicUrl = trimSlash(overrides.publicUrl ?? (env.BETTER_AUTH_URL || `http://localhost:${port}`));
+  const dataDir = path.resolve(overrides.dataDir ?? (env.TIDINGS_DATA_DIR || 'data'));
+  const databaseUrl = overrides.databaseUrl ?? (env.DATABASE_URL || 'file:./data/tidings.db');
+  const authSecret = overrides.authSecret ?? readSecret(env, production, dataDir);
+  const trustedOrigins =
+    overrides.trustedOrigins ??
+    (env.TIDINGS_TRUSTED_ORIGINS
+      ? env.TIDINGS_TRUSTED_ORIGINS.split(',')
+          .map((origin) => trimSlash(origin.trim()))
+          .filter(Boolean)
+      : [new URL(publicUrl).origin]);
+  const logLevel = overrides.logLevel ?? parseLogLevel(env.LOG_LEVEL);
+
+  return {
+    port,
+    host,
+    publicUrl,
+    databaseUrl,
+    provider: providerOf(databaseUrl),
+    dataDir,
+    authSecret,
+    trustedOrigins,
+    heartbeatMs: overrides.heartbeatMs ?? integer(env, 'TIDINGS_HEARTBEAT_MS', 30_000, { min: 50, max: 3_600_000 }),
+    production,
+    logLevel,
+  };
+}
+
+/** Which database engine a `DATABASE_URL` names. */
+export function providerOf(databaseUrl: string): Config['provider'] {
+  if (databaseUrl.startsWith('file:')) return 'sqlite';
+  if (/^postgres(ql)?:\/\//.test(databaseUrl)) return 'postgresql';
+  throw new ConfigError(
+    `DATABASE_URL must start with file: (SQLite) or postgres:// / postgresql:// (PostgreSQL); got "${databaseUrl.split(':')[0]}:…"`,
+  );
+}
+
+function readSecret(env: Env, production: boolean, dataDir: string): string {
+  const given = env.BETTER_AUTH_SECRET;
+  if (given) {
+    if (given.length < 32) throw new ConfigError('BETTER_AUTH_SECRET must be at least 32 characters long.');
+    return given;
+  }
+  if (production) {
+    throw new ConfigError(
+      'BETTER_AUTH_SECRET is required when NODE_ENV=production. Generate one with `openssl rand -base64 32`.',
+    );
+  }
+  // Development: one random secret, made on first start and kept, so sessions survive restarts.
+  const file = path.join(dataDir, 'auth-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(32).toString('base64url');
+  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  return secret;
+}
+
+function integer(env: Env, name: string, fallback: number, range: { min: number; max: number }) {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < range.min || value > range.max) {
+    throw new ConfigError(`${name} must be a whole number from ${range.min} to ${range.max}; got "${raw}".`);
+  }
+  return value;
+}
+
+function parseLogLevel(raw: string | undefined): LogLevel {
+  const levels: LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
+  if (!raw) return 'info';
+  if ((levels as string[]).includes(raw)) return raw as LogLevel;
+  throw new ConfigError(`LOG_LEVEL must be one of ${levels.join(', ')}; got "${raw}".`);
+}
+
+function trimSlash(url: string) {
+  return url.replace(/\/+$/, '');
+}

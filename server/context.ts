@@ -1,0 +1,75 @@
+import type { YogaInitialContext } from 'graphql-yoga';
+import type { Auth } from './auth.ts';
+import type { Config } from './config.ts';
+import type { Db } from './db.ts';
+import { unauthenticated } from './errors.ts';
+import type { NotificationService } from './notifications.ts';
+import type { StreamRegistry } from './streams.ts';
+
+/** Who is calling: a signed-in user, or a service holding one of a user's API keys. */
+export interface Viewer {
+  userId: string;
+  role: 'admin' | 'user';
+  via: 'session' | 'apiKey';
+  /** Admins and API keys may create notifications for anyone and read stream statistics. */
+  privileged: boolean;
+}
+
+/** What every resolver receives. */
+export interface Context {
+  db: Db;
+  notifications: NotificationService;
+  streams: StreamRegistry;
+  viewer: Viewer | null;
+}
+
+export interface AppServices {
+  config: Config;
+  db: Db;
+  auth: Auth;
+  notifications: NotificationService;
+  streams: StreamRegistry;
+}
+
+/**
+ * Finds the viewer of a request: the Better Auth session cookie first, then an `x-api-key`
+ * header. Cached per request, since single-connection SSE asks twice (authenticate, then context).
+ */
+export function createViewerResolver({ auth, db }: Pick<AppServices, 'auth' | 'db'>) {
+  const cache = new WeakMap<Request, Promise<Viewer | null>>();
+
+  async function resolve(request: Request): Promise<Viewer | null> {
+    const session = await auth.api.getSession({ headers: request.headers });
+    if (session) return viewerOf(session.user.id, session.user.role, 'session');
+    const key = request.headers.get('x-api-key');
+    if (!key) return null;
+    const verified = await auth.api.verifyApiKey({ body: { key } });
+    if (!verified.valid || !verified.key) return null;
+    const owner = await db.user.findUnique({
+      where: { id: verified.key.referenceId },
+      select: { id: true, role: true },
+    });
+    return owner ? viewerOf(owner.id, owner.role, 'apiKey') : null;
+  }
+
+  return (request: Request): Promise<Viewer | null> => {
+    const cached = cache.get(request);
+    if (cached) return cached;
+    const viewer = resolve(request);
+    cache.set(request, viewer);
+    return viewer;
+  };
+}
+
+function viewerOf(userId: string, role: string | null | undefined, via: Viewer['via']): Viewer {
+  const isAdmin = role === 'admin';
+  return { userId, role: isAdmin ? 'admin' : 'user', via, privileged: isAdmin || via === 'apiKey' };
+}
+
+/** The viewer, or the UNAUTHENTICATED error every operation but introspection answers without one. */
+export function requireViewer(ctx: Context): Viewer {
+  if (!ctx.viewer) throw unauthenticated();
+  return ctx.viewer;
+}
+
+export type InitialContext = YogaInitialContext;

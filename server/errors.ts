@@ -1,0 +1,21 @@
+import { GraphQLError } from 'graphql';
+
+/** No session and no API key: the client must sign in (HTTP 401 where a status can be set). */
+export function unauthenticated(message = 'Sign in or send an API key (x-api-key) to use this operation.') {
+  return new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
+}
+
+/** Signed in, but this viewer may not do this. */
+export function forbidden(message: string) {
+  return new GraphQLError(message, { extensions: { code: 'FORBIDDEN' } });
+}
+
+/** Nothing the viewer may see has this id: the same answer whether it exists for someone else or not. */
+export function notFound(what: string, id: string) {
+  return new GraphQLError(`No ${what} with id "${id}".`, { extensions: { code: 'NOT_FOUND' } });
+}
+
+/** Input that breaks a rule; `field` names the input field, so forms can show it in place. */
+export function badUserInput(field: string, message: string) {
+  return new GraphQLError(`${field}: ${message}`, { extensions: { code: 'BAD_USER_INPUT', field } });
+}

@@ -1,0 +1,76 @@
+import type { Notification } from './generated/prisma/sqlite/client.ts';
+
+/**
+ * A notification as events carry it: JSON-safe (ISO dates), so the same payload can be stored in
+ * the event log and sent through Redis unchanged.
+ */
+export interface NotificationSnapshot {
+  id: string;
+  recipientId: string;
+  kind: string;
+  title: string;
+  body: string | null;
+  url: string | null;
+  data: unknown;
+  readAt: string | null;
+  createdAt: string;
+}
+
+interface EventBase {
+  /** The event's position in its user's event log, as an opaque string. */
+  cursor: string;
+  /** The user's unread count right after this event: the authority clients should show. */
+  unreadCount: number;
+}
+
+/** The events a mutation appends to a user's event log and publishes. */
+export type NotificationEventPayload =
+  | (EventBase & { type: 'NotificationCreated'; notification: NotificationSnapshot })
+  | (EventBase & { type: 'NotificationRead'; notification: NotificationSnapshot })
+  | (EventBase & { type: 'NotificationDeleted'; notificationId: string })
+  | (EventBase & { type: 'AllNotificationsRead'; readAt: string; count: number });
+
+/** Events a stream makes itself: they are not logged, and carry the last cursor it delivered. */
+export type StreamSignal<T extends SignalType = SignalType> = T extends unknown
+  ? EventBase & { type: T; at: string }
+  : never;
+type SignalType = 'NotificationStreamReady' | 'NotificationStreamHeartbeat';
+
+/** Everything the `notificationEvents` subscription can yield. */
+export type StreamEvent = NotificationEventPayload | StreamSignal;
+
+export function snapshotOf(notification: Notification): NotificationSnapshot {
+  return {
+    id: notification.id,
+    recipientId: notification.recipientId,
+    kind: notification.kind,
+    title: notification.title,
+    body: notification.body,
+    url: notification.url,
+    data: notification.data,
+    readAt: notification.readAt?.toISOString() ?? null,
+    createdAt: notification.createdAt.toISOString(),
+  };
+}
+
+/** The notification row a snapshot was taken from, for the GraphQL `Notification` type. */
+export function notificationOf(snapshot: NotificationSnapshot): Notification {
+  return {
+    ...snapshot,
+    data: snapshot.data as Notification['data'],
+    readAt: snapshot.readAt ? new Date(snapshot.readAt) : null,
+    createdAt: new Date(snapshot.createdAt),
+  };
+}
+
+/** Cursors are per-user sequence numbers; clients must treat them as opaque strings. */
+export function encodeCursor(seq: number): string {
+  return seq === 0 ? '' : String(seq);
+}
+
+/** The sequence number of a cursor, or null when it is not one Tidings issued. */
+export function decodeCursor(cursor: string): number | null {
+  if (cursor === '') return 0;
+  if (!/^[1-9][0-9]{0,14}$/.test(cursor)) return null;
+  return Number(cursor);
+}
