@@ -13,7 +13,7 @@ import { unauthenticated } from './errors.ts';
 import { createLogger, errorFields, type Logger } from './log.ts';
 import { migrate } from './migrate.ts';
 import { createNotificationService, type NotificationService } from './notifications.ts';
-import { createNotificationPubSub } from './pubsub.ts';
+import { createNotificationPubSub, type NotificationPubSub } from './pubsub.ts';
 import { schema } from './schema/index.ts';
 import { createStreamTokens } from './stream-tokens.ts';
 import { StreamRegistry } from './streams.ts';
@@ -28,6 +28,7 @@ export interface App {
   readonly auth: Auth;
   readonly streams: StreamRegistry;
   readonly notifications: NotificationService;
+  readonly pubsub: NotificationPubSub;
   readonly log: Logger;
 }
 
@@ -129,6 +130,7 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
     auth,
     streams,
     notifications,
+    pubsub,
     log,
     start: () =>
       new Promise<string>((resolve, reject) => {

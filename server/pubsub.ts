@@ -14,6 +14,8 @@ export interface NotificationPubSub {
    * returns the function that stops listening.
    */
   listen(userId: string, onEvent: (event: NotificationEventPayload) => void): () => void;
+  /** Listeners attached now: tests use it to prove closed streams leave none behind. */
+  listenerCount(): number;
 }
 
 /**
@@ -22,6 +24,7 @@ export interface NotificationPubSub {
  */
 export function createNotificationPubSub(eventTarget: EventTarget = new EventTarget()): NotificationPubSub {
   const pubsub = createPubSub<PubSubEvents>({ eventTarget });
+  let listeners = 0;
   return {
     publish: (userId, event) => pubsub.publish('notification:event', userId, event),
     listen(userId, onEvent) {
@@ -29,7 +32,15 @@ export function createNotificationPubSub(eventTarget: EventTarget = new EventTar
       const topic = `notification:event:${userId}`;
       const listener = (event: Event) => onEvent((event as CustomEvent<NotificationEventPayload>).detail);
       eventTarget.addEventListener(topic, listener);
-      return () => eventTarget.removeEventListener(topic, listener);
+      listeners++;
+      let listening = true;
+      return () => {
+        if (!listening) return;
+        listening = false;
+        listeners--;
+        eventTarget.removeEventListener(topic, listener);
+      };
     },
+    listenerCount: () => listeners,
   };
 }

@@ -1,0 +1,53 @@
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { defineConfig } from 'vitest/config';
+
+const root = path.join(import.meta.dirname, '..');
+// Tests that do not touch a database run once, in the SQLite project.
+const databaseFree = ['tests/schema-files.test.ts', 'tests/config.test.ts'];
+
+const postgresUrl = process.env.TIDINGS_TEST_DATABASE_URL;
+if (!postgresUrl) {
+  if (process.env.CI === 'true') {
+    throw new Error('TIDINGS_TEST_DATABASE_URL is required when CI=true: the suite must also run on PostgreSQL.');
+  }
+  process.stderr.write(
+    '\n⚠ Skipping the PostgreSQL run of the suite: TIDINGS_TEST_DATABASE_URL is not set ' +
+      '(for example postgresql://postgres@127.0.0.1:5432/postgres).\n\n',
+  );
+}
+
+export default defineConfig({
+  resolve: {
+    // One graphql for all: Vite would pick graphql's ESM build for our files while Yoga and Pothos
+    // load its CommonJS build through Node, and errors from one fail `instanceof` in the other.
+    alias: [{ find: /^graphql$/, replacement: createRequire(import.meta.url).resolve('graphql') }],
+  },
+  test: {
+    root,
+    testTimeout: 20_000,
+    hookTimeout: 60_000,
+    teardownTimeout: 20_000,
+    // Two cores: more workers only make each server slower.
+    maxWorkers: 2,
+    projects: [
+      {
+        extends: true,
+        test: { name: 'sqlite', include: ['tests/**/*.test.ts'], env: { TIDINGS_TEST_PROVIDER: 'sqlite' } },
+      },
+      ...(postgresUrl
+        ? [
+            {
+              extends: true as const,
+              test: {
+                name: 'postgresql',
+                include: ['tests/**/*.test.ts'],
+                exclude: databaseFree,
+                env: { TIDINGS_TEST_PROVIDER: 'postgresql' },
+              },
+            },
+          ]
+        : []),
+    ],
+  },
+});
