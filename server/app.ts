@@ -60,7 +60,7 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
   const pubsub = createNotificationPubSub();
   const streams = new StreamRegistry({ db, pubsub, log, heartbeatMs: config.heartbeatMs });
   const notifications = createNotificationService(db, pubsub);
-  const auth = createAuth(config, db);
+  const auth = createAuth(config, db, log);
   const viewerOf = createViewerResolver({ auth, db });
   const streamTokens = createStreamTokens(config.authSecret);
 

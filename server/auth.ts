@@ -4,9 +4,10 @@ import { prismaAdapter } from 'better-auth/adapters/prisma';
 import { admin } from 'better-auth/plugins';
 import type { Config } from './config.ts';
 import type { Db } from './db.ts';
+import type { Logger } from './log.ts';
 
 /** The Better Auth instance: email + password sessions, an admin role, and API keys for services. */
-export function createAuth(config: Config, db: Db) {
+export function createAuth(config: Config, db: Db, log?: Logger) {
   return betterAuth({
     appName: 'Tidings',
     baseURL: config.publicUrl,
@@ -16,6 +17,18 @@ export function createAuth(config: Config, db: Db) {
     emailAndPassword: { enabled: true, minPasswordLength: 8 },
     trustedOrigins: config.trustedOrigins,
     telemetry: { enabled: false },
+    logger: {
+      // Only the message: Better Auth's extra arguments may hold request details. A refused API
+      // key is an everyday answer (UNAUTHENTICATED), not a server error.
+      log: (level, message) => {
+        const quiet = message.startsWith('Failed to validate API key');
+        if (!log) return;
+        if (quiet || level === 'debug') log.debug(`better-auth: ${message}`);
+        else if (level === 'error') log.error(`better-auth: ${message}`);
+        else if (level === 'warn') log.warn(`better-auth: ${message}`);
+        else log.info(`better-auth: ${message}`);
+      },
+    },
     plugins: [
       admin(),
       apiKey({

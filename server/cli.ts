@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { type Auth, createAuth } from './auth.ts';
 import { type Config, ConfigError, loadConfig } from './config.ts';
 import { connectDatabase, type Db } from './db.ts';
+import { createLogger } from './log.ts';
 import { serve } from './main.ts';
 import { migrate } from './migrate.ts';
 import { createNotificationService } from './notifications.ts';
@@ -225,7 +226,7 @@ async function withServices(run: (services: { config: Config; db: Db; auth: Auth
     await migrate(config.databaseUrl);
     const db = await connectDatabase(config.databaseUrl);
     try {
-      return await run({ config, db, auth: createAuth(config, db) });
+      return await run({ config, db, auth: createAuth(config, db, createLogger('warn')) });
     } finally {
       await db.$disconnect();
     }

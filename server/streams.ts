@@ -6,7 +6,7 @@ import {
   type StreamEvent,
   type StreamSignal,
 } from './events.ts';
-import type { Logger } from './log.ts';
+import { errorFields, type Logger } from './log.ts';
 import type { NotificationPubSub } from './pubsub.ts';
 
 export interface StreamStats {
@@ -40,7 +40,12 @@ export class StreamRegistry {
    * nothing committed after that read can be missed; its first event is NotificationStreamReady.
    */
   async open(userId: string): Promise<NotificationStream> {
-    const stream = new NotificationStream(userId, this.options.maxQueuedEvents ?? 1_000, () => this.#remove(stream));
+    const stream = new NotificationStream(userId, {
+      maxQueued: this.options.maxQueuedEvents ?? 1_000,
+      loadEvents: (afterSeq, beforeSeq) => this.#loadEvents(userId, afterSeq, beforeSeq),
+      log: this.options.log,
+      onClose: () => this.#remove(stream),
+    });
     stream.stopListening = this.options.pubsub.listen(userId, (event) => stream.deliver(event));
     this.#add(stream);
     try {
@@ -54,6 +59,16 @@ export class StreamRegistry {
       throw error;
     }
     return stream;
+  }
+
+  /** A user's logged events with afterSeq < seq < beforeSeq, in order. */
+  async #loadEvents(userId: string, afterSeq: number, beforeSeq: number): Promise<NotificationEventPayload[]> {
+    const rows = await this.options.db.userEvent.findMany({
+      where: { userId, seq: { gt: afterSeq, lt: beforeSeq } },
+      orderBy: { seq: 'asc' },
+      select: { payload: true },
+    });
+    return rows.map((row) => row.payload as unknown as NotificationEventPayload);
   }
 
   stats(): StreamStats {
@@ -111,54 +126,99 @@ export class StreamRegistry {
   }
 }
 
+interface StreamOptions {
+  maxQueued: number;
+  loadEvents: (afterSeq: number, beforeSeq: number) => Promise<NotificationEventPayload[]>;
+  log: Logger;
+  onClose: () => void;
+}
+
 /**
- * One subscriber's events, as the async iterator the subscription resolver returns. Events that
- * arrive before the stream has started are held, and those the starting cursor already covers are
- * dropped, so the client sees Ready first and then every later event exactly once, in order.
+ * One subscriber's events, as the async iterator the subscription resolver returns.
+ *
+ * It delivers a user's events strictly in cursor order, each once. A user's committed events have
+ * gap-free sequence numbers (the sequence bump rolls back with its transaction), so an event that
+ * arrives ahead of its predecessor means one is late or was lost on the way: the stream holds the
+ * newer one and reads the missing ones from the event log. Events the starting cursor already
+ * covers, or that came twice, are dropped.
  */
 export class NotificationStream implements AsyncIterableIterator<StreamEvent> {
   stopListening: () => void = () => undefined;
   closeReason = 'client left';
   #queue: StreamEvent[] = [];
   #waiting: ((result: IteratorResult<StreamEvent>) => void) | undefined;
-  #started = false;
+  /** Events that arrived before start(), and events that arrived ahead of a gap. */
+  #early: NotificationEventPayload[] | undefined = [];
+  #ahead = new Map<number, NotificationEventPayload>();
+  #filling = false;
   #closed = false;
   #lastSeq = 0;
   #unreadCount = 0;
 
   constructor(
     readonly userId: string,
-    private readonly maxQueued: number,
-    private readonly onClose: () => void,
+    private readonly options: StreamOptions,
   ) {}
 
   /** Called once the user's latest cursor and unread count are known: emits Ready. */
   start(lastSeq: number, unreadCount: number) {
-    const early = this.#queue;
-    this.#queue = [];
-    this.#started = true;
+    const early = this.#early ?? [];
+    this.#early = undefined;
     this.#lastSeq = lastSeq;
     this.#unreadCount = unreadCount;
     this.signal('NotificationStreamReady', new Date().toISOString());
-    for (const event of early) this.deliver(event as NotificationEventPayload);
+    for (const event of early) this.deliver(event);
   }
 
-  /** Hands a published event to the client, unless the stream's starting point already covers it. */
+  /** Takes a published event: delivers it in cursor order, unless the stream has it already. */
   deliver(event: NotificationEventPayload) {
-    if (!this.#started) {
-      this.#push(event);
+    if (this.#early) {
+      this.#early.push(event);
       return;
     }
-    const seq = decodeCursor(event.cursor) ?? 0;
-    if (seq <= this.#lastSeq) return;
-    this.#lastSeq = seq;
-    this.#unreadCount = event.unreadCount;
-    this.#push(event);
+    const seq = decodeCursor(event.cursor);
+    if (seq === null || seq <= this.#lastSeq) return;
+    this.#ahead.set(seq, event);
+    this.#drain();
   }
 
   signal(type: StreamSignal['type'], at: string) {
-    if (!this.#started) return;
+    if (this.#early) return;
     this.#push({ type, at, cursor: encodeCursor(this.#lastSeq), unreadCount: this.#unreadCount } as StreamSignal);
+  }
+
+  #drain() {
+    for (let next = this.#ahead.get(this.#lastSeq + 1); next; next = this.#ahead.get(this.#lastSeq + 1)) {
+      this.#ahead.delete(this.#lastSeq + 1);
+      this.#lastSeq++;
+      this.#unreadCount = next.unreadCount;
+      this.#push(next);
+    }
+    if (this.#ahead.size > 0 && !this.#filling && !this.#closed) void this.#fillGap();
+  }
+
+  async #fillGap() {
+    this.#filling = true;
+    const upTo = Math.min(...this.#ahead.keys());
+    try {
+      for (const event of await this.options.loadEvents(this.#lastSeq, upTo)) {
+        const seq = decodeCursor(event.cursor);
+        if (seq !== null && seq > this.#lastSeq) this.#ahead.set(seq, event);
+      }
+      if (!this.#ahead.has(this.#lastSeq + 1)) {
+        // Not in the log either: nothing can bring it back. Say so, and go on from what is here.
+        this.options.log.warn('event log gap', { userId: this.userId, from: this.#lastSeq + 1, to: upTo - 1 });
+        this.#lastSeq = upTo - 1;
+      }
+    } catch (error) {
+      this.options.log.error('could not read the event log', { userId: this.userId, ...errorFields(error) });
+      this.closeReason = 'event log unreadable';
+      this.close();
+      return;
+    } finally {
+      this.#filling = false;
+    }
+    this.#drain();
   }
 
   #push(event: StreamEvent) {
@@ -171,7 +231,7 @@ export class NotificationStream implements AsyncIterableIterator<StreamEvent> {
     }
     this.#queue.push(event);
     // A client that stops reading would otherwise grow this queue without bound.
-    if (this.#queue.length > this.maxQueued) {
+    if (this.#queue.length > this.options.maxQueued) {
       this.closeReason = 'slow consumer';
       this.close();
     }
@@ -196,8 +256,9 @@ export class NotificationStream implements AsyncIterableIterator<StreamEvent> {
     if (this.#closed) return;
     this.#closed = true;
     this.#queue = [];
+    this.#ahead.clear();
     this.stopListening();
-    this.onClose();
+    this.options.onClose();
     const waiting = this.#waiting;
     this.#waiting = undefined;
     waiting?.({ value: undefined, done: true });
