@@ -19,20 +19,24 @@ export const Notification = builder.prismaObject('Notification', {
 });
 
 builder.queryFields((t) => ({
-  notifications: t.prismaConnection({
-    type: 'Notification',
-    cursor: 'id',
-    description: "The viewer's notifications, newest first.",
-    defaultSize: 20,
-    maxSize: 100,
-    args: { unreadOnly: t.arg.boolean({ description: 'Only notifications not read yet.' }) },
-    resolve: (query, _root, args, ctx) =>
-      ctx.db.notification.findMany({
-        ...query,
-        where: { recipientId: requireViewer(ctx).userId, ...(args.unreadOnly ? { readAt: null } : {}) },
-        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-      }),
-  }),
+  notifications: t.prismaConnection(
+    {
+      type: 'Notification',
+      cursor: 'id',
+      description: "The viewer's notifications, newest first.",
+      defaultSize: 20,
+      maxSize: 100,
+      args: { unreadOnly: t.arg.boolean({ description: 'Only notifications not read yet.' }) },
+      resolve: (query, _root, args, ctx) =>
+        ctx.db.notification.findMany({
+          ...query,
+          where: { recipientId: requireViewer(ctx).userId, ...(args.unreadOnly ? { readAt: null } : {}) },
+          orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+        }),
+    },
+    { name: 'NotificationConnection' },
+    { name: 'NotificationEdge' },
+  ),
   unreadNotificationCount: t.int({
     resolve: (_root, _args, ctx) =>
       ctx.db.notification.count({ where: { recipientId: requireViewer(ctx).userId, readAt: null } }),

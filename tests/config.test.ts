@@ -1,0 +1,90 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../server/config.ts';
+
+const run = promisify(execFile);
+const root = path.join(import.meta.dirname, '..');
+const dirs: string[] = [];
+const tempDir = () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tidings-config-'));
+  dirs.push(dir);
+  return dir;
+};
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('configuration', () => {
+  it('has defaults that run with nothing set: port 4000, SQLite under ./data, own origin trusted', () => {
+    const dataDir = tempDir();
+    const config = loadConfig({ TIDINGS_DATA_DIR: dataDir });
+    expect(config).toMatchObject({
+      port: 4000,
+      host: 'localhost',
+      databaseUrl: 'file:./data/tidings.db',
+      provider: 'sqlite',
+      trustedOrigins: ['http://localhost:4000'],
+      heartbeatMs: 30_000,
+    });
+  });
+
+  it('makes one random development secret, keeps it private under the data folder, and reuses it', () => {
+    const dataDir = tempDir();
+    const first = loadConfig({ TIDINGS_DATA_DIR: dataDir }).authSecret;
+    const file = path.join(dataDir, 'auth-secret');
+    expect(readFileSync(file, 'utf8').trim()).toBe(first);
+    expect(statSync(file).mode & 0o077).toBe(0);
+    expect(loadConfig({ TIDINGS_DATA_DIR: dataDir }).authSecret).toBe(first);
+    expect(first.length).toBeGreaterThanOrEqual(32);
+  });
+
+  it('requires BETTER_AUTH_SECRET in production and never writes one there', () => {
+    const dataDir = tempDir();
+    expect(() => loadConfig({ NODE_ENV: 'production', TIDINGS_DATA_DIR: dataDir })).toThrow(
+      /BETTER_AUTH_SECRET is required/,
+    );
+    expect(existsSync(path.join(dataDir, 'auth-secret'))).toBe(false);
+    const secret = 's'.repeat(40);
+    expect(loadConfig({ NODE_ENV: 'production', BETTER_AUTH_SECRET: secret }).authSecret).toBe(secret);
+    expect(() => loadConfig({ BETTER_AUTH_SECRET: 'short' })).toThrow(/at least 32/);
+  });
+
+  it('picks PostgreSQL from the URL scheme and refuses anything else', () => {
+    const dataDir = tempDir();
+    for (const url of ['postgres://u@h/db', 'postgresql://u@h:5432/db']) {
+      expect(loadConfig({ DATABASE_URL: url, TIDINGS_DATA_DIR: dataDir }).provider).toBe('postgresql');
+    }
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://u@h/db', TIDINGS_DATA_DIR: dataDir })).toThrow(ConfigError);
+  });
+
+  it('parses trusted origins, port and heartbeat, with a clear message for bad values', () => {
+    const dataDir = tempDir();
+    const config = loadConfig({
+      TIDINGS_DATA_DIR: dataDir,
+      PORT: '8080',
+      TIDINGS_TRUSTED_ORIGINS: 'https://app.example.com/, http://localhost:5173',
+      TIDINGS_HEARTBEAT_MS: '15000',
+    });
+    expect(config.trustedOrigins).toEqual(['https://app.example.com', 'http://localhost:5173']);
+    expect(config.publicUrl).toBe('http://localhost:8080');
+    expect(config.heartbeatMs).toBe(15_000);
+    expect(() => loadConfig({ TIDINGS_DATA_DIR: dataDir, PORT: 'eighty' })).toThrow(/PORT must be a whole number/);
+    expect(() => loadConfig({ TIDINGS_DATA_DIR: dataDir, TIDINGS_HEARTBEAT_MS: '0' })).toThrow(/TIDINGS_HEARTBEAT_MS/);
+    expect(() => loadConfig({ TIDINGS_DATA_DIR: dataDir, LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
+  });
+
+  it('`npm start` in production without a secret exits 1 with the reason, before touching the database', async () => {
+    const cwd = tempDir();
+    const failure = await run(path.join(root, 'node_modules', '.bin', 'tsx'), [path.join(root, 'server', 'main.ts')], {
+      cwd,
+      env: { ...process.env, NODE_ENV: 'production', BETTER_AUTH_SECRET: '', DATABASE_URL: '' },
+    }).catch((error: { code: number; stderr: string }) => error);
+    expect(failure).toMatchObject({ code: 1 });
+    expect((failure as { stderr: string }).stderr).toMatch(/BETTER_AUTH_SECRET is required when NODE_ENV=production/);
+    expect(existsSync(path.join(cwd, 'data'))).toBe(false);
+  });
+});

@@ -1,0 +1,74 @@
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { buildSchema, lexicographicSortSchema, printSchema } from 'graphql';
+import { describe, expect, it } from 'vitest';
+import { derivePostgresSchema, postgresSchemaPath } from '../prisma/derive.ts';
+import { schema } from '../server/schema/index.ts';
+
+const root = path.join(import.meta.dirname, '..');
+const run = promisify(execFile);
+
+describe('committed generated files are fresh', () => {
+  it('schema.graphql matches the Pothos schema (run `npm run generate`)', () => {
+    const committed = buildSchema(readFileSync(path.join(root, 'schema.graphql'), 'utf8'));
+    expect(printSchema(lexicographicSortSchema(committed))).toBe(printSchema(lexicographicSortSchema(schema)));
+  });
+
+  it('prisma/postgresql/schema.prisma is derived from prisma/schema.prisma (run `npm run generate`)', () => {
+    expect(readFileSync(postgresSchemaPath, 'utf8')).toBe(derivePostgresSchema());
+  });
+
+  it('the migrations of both providers are up to date with prisma/schema.prisma (run `npm run db:migration -- <name>`)', async () => {
+    const tsx = path.join(root, 'node_modules', '.bin', 'tsx');
+    const result = await run(tsx, [path.join(root, 'prisma', 'migration.ts'), '--check'], { cwd: root }).catch(
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect((result as { stderr: string }).stderr ?? '').toBe('');
+    expect((result as { code?: number }).code ?? 0).toBe(0);
+  });
+
+  it('the API keeps the names other tools depend on', () => {
+    const signature = (typeName: 'Query' | 'Mutation' | 'Subscription', field: string) => {
+      const found = schema.getType(typeName);
+      const definition = found && 'getFields' in found ? found.getFields()[field] : undefined;
+      if (!definition || !('args' in definition)) return `missing ${typeName}.${field}`;
+      return `${definition.args.map((arg) => `${arg.name}: ${arg.type}`).join(', ')} -> ${definition.type}`;
+    };
+    expect(signature('Query', 'me')).toBe(' -> User');
+    expect(signature('Query', 'notifications')).toMatch(
+      /^(?=.*first: Int)(?=.*after: String)(?=.*unreadOnly: Boolean).* -> NotificationConnection!$/,
+    );
+    expect(signature('Query', 'unreadNotificationCount')).toBe(' -> Int!');
+    expect(signature('Query', 'notificationStreamStats')).toBe(' -> NotificationStreamStats!');
+    expect(signature('Mutation', 'createNotification')).toBe('input: CreateNotificationInput! -> Notification!');
+    expect(signature('Mutation', 'markNotificationRead')).toBe('id: ID! -> Notification!');
+    expect(signature('Mutation', 'markAllNotificationsRead')).toBe(' -> MarkAllNotificationsReadPayload!');
+    expect(signature('Mutation', 'deleteNotification')).toBe('id: ID! -> ID!');
+    expect(signature('Subscription', 'notificationEvents')).toMatch(/ -> NotificationEvent!$/);
+
+    const fieldsOf = (name: string) => {
+      const type = schema.getType(name);
+      if (!type || !('getFields' in type)) return {};
+      return Object.fromEntries(Object.values(type.getFields()).map((field) => [field.name, String(field.type)]));
+    };
+    expect(fieldsOf('NotificationEvent')).toEqual({ cursor: 'String!', unreadCount: 'Int!' });
+    expect(fieldsOf('NotificationStreamStats')).toEqual({
+      totalConnections: 'Int!',
+      activeUsers: 'Int!',
+      connectionsPerUser: '[UserConnectionCount!]!',
+    });
+    const sdl = printSchema(schema);
+    for (const type of [
+      'NotificationCreated',
+      'NotificationRead',
+      'NotificationDeleted',
+      'AllNotificationsRead',
+      'NotificationStreamReady',
+      'NotificationStreamHeartbeat',
+    ]) {
+      expect(sdl).toContain(`type ${type} implements NotificationEvent`);
+    }
+  });
+});
