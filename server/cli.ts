@@ -1,13 +1,11 @@
 import { parseArgs } from 'node:util';
-import { type Auth, createAuth } from './auth.ts';
+import type { Auth } from './auth.ts';
 import { type Config, ConfigError, loadConfig } from './config.ts';
-import { connectDatabase, type Db } from './db.ts';
-import { createLogger } from './log.ts';
-import { serve } from './main.ts';
-import { migrate } from './migrate.ts';
-import { createNotificationService } from './notifications.ts';
-import { createNotificationPubSub } from './pubsub.ts';
-import { validNotification } from './schema/notification.ts';
+import type { Db } from './db.ts';
+import { validNotification } from './validation.ts';
+
+// The heavy modules (Prisma, Better Auth, the schema) are imported by the commands that need
+// them, so `tidings help` and usage errors answer at once.
 
 const usage = `Usage: tidings <command> [options]
 
@@ -39,10 +37,11 @@ export async function runCli(argv: string[]): Promise<number> {
   try {
     switch (command) {
       case 'serve':
-        await serve();
+        await (await import('./main.ts')).serve();
         return 0;
       case 'migrate':
         return await withConfig(async (config) => {
+          const { migrate } = await import('./migrate.ts');
           const { applied, total } = await migrate(config.databaseUrl);
           print(applied.length ? `Applied ${applied.join(', ')}.` : `Up to date (${total} migrations).`);
           return 0;
@@ -144,6 +143,8 @@ async function notify(args: string[]) {
       const id = await notifyThroughServer(serverUrl, auth, db, input);
       print(`Sent notification ${id} to ${recipient.email} through ${serverUrl}`);
     } else {
+      const { createNotificationService } = await import('./notifications.ts');
+      const { createNotificationPubSub } = await import('./pubsub.ts');
       const notification = await createNotificationService(db, createNotificationPubSub()).create(input);
       print(`Stored notification ${notification.id} for ${recipient.email} (no server answered at ${serverUrl}).`);
     }
@@ -223,6 +224,12 @@ async function withConfig<T>(run: (config: Config) => Promise<T>) {
 
 async function withServices(run: (services: { config: Config; db: Db; auth: Auth }) => Promise<number>) {
   return withConfig(async (config) => {
+    const [{ migrate }, { connectDatabase }, { createAuth }, { createLogger }] = await Promise.all([
+      import('./migrate.ts'),
+      import('./db.ts'),
+      import('./auth.ts'),
+      import('./log.ts'),
+    ]);
     await migrate(config.databaseUrl);
     const db = await connectDatabase(config.databaseUrl);
     try {
