@@ -1,5 +1,5 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useGraphQLSSE } from '@graphql-yoga/plugin-graphql-sse';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
@@ -119,7 +119,7 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
   });
 
   const server = createServer(yoga);
-  const sockets = trackSockets(server);
+  const inFlight = trackResponses(server);
   let url = '';
 
   return {
@@ -144,15 +144,13 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
         });
       }),
     async stop() {
-      streams.closeAll();
+      // Stop accepting first, then complete every stream (clients see `complete` and reconnect
+      // elsewhere), then wait for the responses in flight, streams included, to finish.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      // Requests in flight get a moment to finish; streams were completed above.
-      const deadline = setTimeout(() => {
-        for (const socket of sockets) socket.destroy();
-      }, 5_000);
-      if (server.listening) await closed;
-      clearTimeout(deadline);
+      streams.closeAll();
+      await inFlight.drained(5_000);
+      server.closeAllConnections(); // only idle keep-alive connections are left
+      await closed;
       await yoga.dispose();
       await db.$disconnect();
       log.info('stopped');
@@ -221,11 +219,27 @@ function errorResponse(
   ];
 }
 
-function trackSockets(server: Server) {
-  const sockets = new Set<Socket>();
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
+/** Counts responses not finished yet, so shutdown can wait for them (with a deadline). */
+function trackResponses(server: Server) {
+  let open = 0;
+  let onIdle: (() => void) | undefined;
+  server.on('request', (_request, response: ServerResponse) => {
+    open++;
+    response.once('close', () => {
+      open--;
+      if (open === 0) onIdle?.();
+    });
   });
-  return sockets;
+  return {
+    drained(timeoutMs: number) {
+      if (open === 0) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, timeoutMs);
+        onIdle = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    },
+  };
 }

@@ -1,3 +1,5 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { createLogger, errorFields } from './log.ts';
@@ -40,7 +42,7 @@ export async function serve(): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT'));
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
   serve().catch((error: unknown) => {
     process.stderr.write(`tidings: could not start: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(1);

@@ -80,8 +80,13 @@ export class StreamRegistry {
   }
 
   /** Completes every open stream (clients see a normal end and may reconnect elsewhere). */
-  closeAll() {
-    for (const streams of [...this.#byUser.values()]) for (const stream of [...streams]) stream.close();
+  closeAll(reason = 'server shutting down') {
+    for (const streams of [...this.#byUser.values()]) {
+      for (const stream of [...streams]) {
+        stream.closeReason = reason;
+        stream.close();
+      }
+    }
   }
 
   /** Whether a heartbeat timer is running: for tests that check nothing is left behind. */

@@ -192,7 +192,8 @@ describe('npx tidings against a running server', () => {
 });
 
 describe('tidings serve', () => {
-  it('starts on PORT, answers /healthz, and exits 0 on SIGTERM', async () => {
+  it('starts on PORT, serves streams, and on SIGTERM completes them and exits 0', async () => {
+    const key = (await tidings('api-key', 'create', '--name', 'serve-test')).stdout.trimEnd().split('\n').at(-1) ?? '';
     const child = spawn(process.execPath, [bin, 'serve'], {
       cwd: dataDir,
       env: { ...env(), PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' },
@@ -208,8 +209,21 @@ describe('tidings serve', () => {
       child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${out}`)));
     });
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
+
+    const query = encodeURIComponent('subscription { notificationEvents { __typename } }');
+    const stream = await fetch(`${url}/graphql?query=${query}`, {
+      headers: { accept: 'text/event-stream', 'x-api-key': key },
+    });
+    const reader = (stream.body as ReadableStream<Uint8Array>).getReader();
+    let text = '';
+    while (!text.includes('NotificationStreamReady')) text += new TextDecoder().decode((await reader.read()).value);
+
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');
+    // The stream is completed, not cut: the client sees the end and may reconnect elsewhere.
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read())
+      text += new TextDecoder().decode(chunk.value);
+    expect(text).toContain('event: complete');
     expect(await exited).toBe(0);
   });
 });
