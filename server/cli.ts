@@ -129,15 +129,11 @@ async function notify(args: string[]) {
   });
   const to = required(values.to, '--to');
   const title = required(values.title, '--title');
+  // Checked before anything is opened, so a mistake is reported at once.
+  const checked = validNotification({ recipientId: to, title, body: values.body, url: values.url, kind: values.kind });
   return withServices(async ({ auth, db, config }) => {
     const recipient = await findUser(db, to);
-    const input = validNotification({
-      recipientId: recipient.id,
-      title,
-      body: values.body,
-      url: values.url,
-      kind: values.kind,
-    });
+    const input = { ...checked, recipientId: recipient.id };
     const serverUrl = process.env.TIDINGS_URL || `http://localhost:${config.port}`;
     if (await answers(serverUrl)) {
       const id = await notifyThroughServer(serverUrl, auth, db, input);

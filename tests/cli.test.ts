@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signUp } from './helpers/auth.ts';
+import { cookieOf, signUp } from './helpers/auth.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/database.ts';
 import { gql } from './helpers/graphql.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
@@ -71,46 +71,6 @@ describe('npx tidings', () => {
     expect(again.stdout).toMatch(/Up to date/);
   });
 
-  it('user create makes a user who can sign in; a duplicate email exits 1 with the reason', async () => {
-    const created = await tidings(
-      'user',
-      'create',
-      '--email',
-      'ada@example.com',
-      '--password',
-      'analytical engine',
-      '--name',
-      'Ada',
-      '--admin',
-    );
-    expect(created.code).toBe(0);
-    expect(created.stdout).toMatch(/Created admin ada@example.com with id \S+/);
-    const duplicate = await tidings(
-      'user',
-      'create',
-      '--email',
-      'ada@example.com',
-      '--password',
-      'analytical engine',
-      '--name',
-      'Ada',
-    );
-    expect(duplicate.code).toBe(1);
-    expect(duplicate.stderr).toMatch(/already exists/i);
-    const weak = await tidings(
-      'user',
-      'create',
-      '--email',
-      'weak@example.com',
-      '--password',
-      'short',
-      '--name',
-      'Weak',
-    );
-    expect(weak.code).toBe(1);
-    expect(weak.stderr).toMatch(/password/i);
-  });
-
   it('notify refuses bad input and unknown recipients', async () => {
     const badUrl = await tidings('notify', '--to', 'ada@example.com', '--title', 'x', '--url', 'ftp://example.com');
     expect(badUrl).toMatchObject({ code: 1 });
@@ -127,6 +87,38 @@ describe('npx tidings against a running server', () => {
     server = await startServer({ databaseUrl: database.url });
   });
   afterAll(async () => server?.dispose());
+
+  it('user create makes a user who can sign in; a duplicate email or weak password exits 1 with the reason', async () => {
+    const ada = ['--email', 'ada@example.com', '--password', 'analytical engine', '--name', 'Ada'];
+    const created = await tidings('user', 'create', ...ada, '--admin');
+    expect(created.code).toBe(0);
+    expect(created.stdout).toMatch(/Created admin ada@example.com with id \S+/);
+
+    const signIn = await fetch(`${server.url}/api/auth/sign-in/email`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'ada@example.com', password: 'analytical engine' }),
+    });
+    expect(signIn.status).toBe(200);
+    const me = await gql(server, '{ me { email role } }', {}, { cookie: cookieOf(signIn) });
+    expect(me.data?.me).toEqual({ email: 'ada@example.com', role: 'admin' });
+
+    const duplicate = await tidings('user', 'create', ...ada);
+    expect(duplicate.code).toBe(1);
+    expect(duplicate.stderr).toMatch(/already exists/i);
+    const weak = await tidings(
+      'user',
+      'create',
+      '--email',
+      'weak@example.com',
+      '--password',
+      'short',
+      '--name',
+      'Weak',
+    );
+    expect(weak.code).toBe(1);
+    expect(weak.stderr).toMatch(/password/i);
+  });
 
   it('api-key create prints the key alone on its last line, and the key works', async () => {
     const result = await tidings('api-key', 'create', '--name', 'billing');
