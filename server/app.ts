@@ -11,10 +11,14 @@ import { type Context, createViewerResolver } from './context.ts';
 import { connectDatabase, type Db } from './db.ts';
 import { unauthenticated } from './errors.ts';
 import { createLogger, errorFields, type Logger } from './log.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
 import { migrate } from './migrate.ts';
 import { createNotificationService, type NotificationService } from './notifications.ts';
-import { createNotificationPubSub, type NotificationPubSub } from './pubsub.ts';
+import { createNotificationPubSub, type NotificationPubSub, sumStats } from './pubsub.ts';
+import { useMutationRateLimit } from './rate-limit.ts';
+import { startRetention } from './retention.ts';
 import { schema } from './schema/index.ts';
+import { useResumableSSE } from './sse.ts';
 import { createStreamTokens } from './stream-tokens.ts';
 import { StreamRegistry } from './streams.ts';
 
@@ -30,6 +34,7 @@ export interface App {
   readonly notifications: NotificationService;
   readonly pubsub: NotificationPubSub;
   readonly log: Logger;
+  readonly retention: ReturnType<typeof startRetention>;
 }
 
 const defaultQuery = /* GraphQL */ `# Welcome to Tidings. Requests need a session cookie (sign in through /api/auth)
@@ -57,12 +62,33 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
   const migrated = await migrate(config.databaseUrl);
   if (migrated.applied.length > 0) log.info('database migrated', { applied: migrated.applied });
   const db = await connectDatabase(config.databaseUrl);
-  const pubsub = createNotificationPubSub();
-  const streams = new StreamRegistry({ db, pubsub, log, heartbeatMs: config.heartbeatMs });
-  const notifications = createNotificationService(db, pubsub);
-  const auth = createAuth(config, db, log);
+  const metrics = createMetrics();
+  let streams: StreamRegistry | undefined;
+  const pubsub = createNotificationPubSub({
+    redisUrl: config.redisUrl ?? undefined,
+    log,
+    metrics,
+    localStats: () => streams?.stats() ?? sumStats([]),
+  });
+  streams = new StreamRegistry({
+    db,
+    pubsub,
+    log,
+    metrics,
+    heartbeatMs: config.heartbeatMs,
+    maxBufferBytes: config.streamMaxBufferBytes,
+    maxStreamsPerUser: config.maxStreamsPerUser,
+    credentialCheckMs: config.credentialCheckMs,
+  });
+  const registry = streams;
+  pubsub.onReconnect(() => registry.catchUpAll());
+  const notifications = createNotificationService(db, pubsub, metrics);
+  const auth = createAuth(config, db, log, {
+    onSessionDeleted: (sessionId) => registry.endSessions([sessionId], 'SESSION_REVOKED'),
+  });
   const viewerOf = createViewerResolver({ auth, db });
   const streamTokens = createStreamTokens(config.authSecret);
+  const retention = startRetention(db, config.eventRetentionHours, log);
 
   const yoga = createYoga<Record<string, unknown>, Context>({
     schema,
@@ -82,11 +108,19 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
       warn: (...args) => log.warn(String(args[0])),
       error: (...args) => log.error(String(args[0]), args[1] === undefined ? undefined : errorFields(args[1])),
     },
-    context: async ({ request, params }): Promise<Context> => {
+    context: async ({ request, params, ...serverContext }): Promise<Context> => {
       const viewer = await viewerOf(request);
       // A subscription without credentials is refused before its stream opens: HTTP 401.
       if (!viewer && isSubscription(params)) throw unauthenticated();
-      return { db, notifications, streams, viewer };
+      return {
+        db,
+        notifications,
+        streams: registry,
+        pubsub,
+        viewer,
+        request,
+        res: (serverContext as { res?: Context['res'] }).res,
+      };
     },
     plugins: [
       EnvelopArmorPlugin({
@@ -113,7 +147,9 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
           return token;
         },
       }),
-      routes({ auth, db }),
+      useMutationRateLimit({ perUser: config.rateLimitPerMinute, perApiKey: config.apiKeyRateLimitPerMinute }, metrics),
+      useResumableSSE(),
+      routes({ db, auth, pubsub, metrics }),
       streamHeaders(),
     ],
   });
@@ -128,10 +164,11 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
     },
     db,
     auth,
-    streams,
+    streams: registry,
     notifications,
     pubsub,
     log,
+    retention,
     start: () =>
       new Promise<string>((resolve, reject) => {
         server.once('error', reject);
@@ -147,19 +184,31 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
       // Stop accepting first, then complete every stream (clients see `complete` and reconnect
       // elsewhere), then wait for the responses in flight, streams included, to finish.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      streams.closeAll();
+      retention.stop();
+      registry.closeAll();
       await inFlight.drained(5_000);
       server.closeAllConnections(); // only idle keep-alive connections are left
       await closed;
       await yoga.dispose();
+      await pubsub.close();
       await db.$disconnect();
       log.info('stopped');
     },
   };
 }
 
-/** Better Auth under /api/auth, and the health checks. */
-function routes({ auth, db }: { auth: Auth; db: Db }): Plugin {
+/** Better Auth under /api/auth, the health checks and the metrics. */
+function routes({
+  db,
+  auth,
+  pubsub,
+  metrics,
+}: {
+  db: Db;
+  auth: Auth;
+  pubsub: NotificationPubSub;
+  metrics: Metrics;
+}): Plugin {
   return {
     async onRequest({ request, url, endResponse }) {
       if (url.pathname.startsWith('/api/auth/')) {
@@ -167,17 +216,34 @@ function routes({ auth, db }: { auth: Auth; db: Db }): Plugin {
       } else if (url.pathname === '/healthz') {
         endResponse(Response.json({ status: 'ok' }));
       } else if (url.pathname === '/readyz') {
-        try {
-          await db.$queryRawUnsafe('SELECT 1');
-          endResponse(Response.json({ status: 'ready', database: 'ok' }));
-        } catch {
-          endResponse(Response.json({ status: 'unavailable', database: 'unreachable' }, { status: 503 }));
-        }
+        endResponse(await readiness(db, pubsub));
+      } else if (url.pathname === '/metrics') {
+        endResponse(
+          new Response(await metrics.registry.metrics(), { headers: { 'content-type': metrics.registry.contentType } }),
+        );
       } else if (url.pathname === '/') {
         endResponse(Response.redirect(new URL('/graphql', url), 302));
       }
     },
   };
+}
+
+/** 200 when the database (and Redis, when configured) answer; 503 and what is down otherwise. */
+async function readiness(db: Db, pubsub: NotificationPubSub): Promise<Response> {
+  const database = await db.$queryRawUnsafe('SELECT 1').then(
+    () => 'ok',
+    () => 'unreachable',
+  );
+  const redis = pubsub.redisState();
+  const ready = database === 'ok' && redis !== 'disconnected';
+  return Response.json(
+    {
+      status: ready ? 'ready' : 'unavailable',
+      database,
+      ...(redis ? { redis: redis === 'connected' ? 'ok' : 'unreachable' } : {}),
+    },
+    { status: ready ? 200 : 503 },
+  );
 }
 
 /** Event streams must reach the client as they are written: no proxy caching or buffering. */

@@ -7,7 +7,12 @@ import type { Db } from './db.ts';
 import type { Logger } from './log.ts';
 
 /** The Better Auth instance: email + password sessions, an admin role, and API keys for services. */
-export function createAuth(config: Config, db: Db, log?: Logger) {
+export interface AuthHooks {
+  /** A session was deleted (signed out or revoked): its streams should end now. */
+  onSessionDeleted?: (sessionId: string) => void;
+}
+
+export function createAuth(config: Config, db: Db, log?: Logger, hooks: AuthHooks = {}) {
   return betterAuth({
     appName: 'Tidings',
     baseURL: config.publicUrl,
@@ -17,6 +22,13 @@ export function createAuth(config: Config, db: Db, log?: Logger) {
     emailAndPassword: { enabled: true, minPasswordLength: 8 },
     trustedOrigins: config.trustedOrigins,
     telemetry: { enabled: false },
+    databaseHooks: {
+      session: {
+        delete: {
+          after: async (session) => hooks.onSessionDeleted?.(session.id),
+        },
+      },
+    },
     logger: {
       // Only the message: Better Auth's extra arguments may hold request details. A refused API
       // key is an everyday answer (UNAUTHENTICATED), not a server error.

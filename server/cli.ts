@@ -141,7 +141,10 @@ async function notify(args: string[]) {
     } else {
       const { createNotificationService } = await import('./notifications.ts');
       const { createNotificationPubSub } = await import('./pubsub.ts');
-      const notification = await createNotificationService(db, createNotificationPubSub()).create(input);
+      const { createMetrics } = await import('./metrics.ts');
+      const { createLogger } = await import('./log.ts');
+      const pubsub = createNotificationPubSub({ log: createLogger('warn'), metrics: createMetrics() });
+      const notification = await createNotificationService(db, pubsub).create(input);
       print(`Stored notification ${notification.id} for ${recipient.email} (no server answered at ${serverUrl}).`);
     }
     return 0;

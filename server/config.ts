@@ -14,6 +14,17 @@ export interface Config {
   authSecret: string;
   trustedOrigins: string[];
   heartbeatMs: number;
+  /** Redis for fan-out across instances; null keeps events in this process. */
+  redisUrl: string | null;
+  eventRetentionHours: number;
+  streamMaxBufferBytes: number;
+  maxStreamsPerUser: number;
+  /** Mutations one user (session) may make per minute. */
+  rateLimitPerMinute: number;
+  /** Mutations one API key may make per minute. */
+  apiKeyRateLimitPerMinute: number;
+  /** How often open streams check that their session or API key is still valid. */
+  credentialCheckMs: number;
   production: boolean;
   logLevel: LogLevel;
 }
@@ -55,6 +66,21 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     authSecret,
     trustedOrigins,
     heartbeatMs: overrides.heartbeatMs ?? integer(env, 'TIDINGS_HEARTBEAT_MS', 30_000, { min: 50, max: 3_600_000 }),
+    redisUrl: overrides.redisUrl !== undefined ? overrides.redisUrl : redisUrlOf(env.REDIS_URL),
+    eventRetentionHours:
+      overrides.eventRetentionHours ?? number(env, 'TIDINGS_EVENT_RETENTION_HOURS', 168, { min: 0.01, max: 87_600 }),
+    streamMaxBufferBytes:
+      overrides.streamMaxBufferBytes ??
+      integer(env, 'TIDINGS_STREAM_MAX_BUFFER_BYTES', 1024 * 1024, { min: 4096, max: 1024 ** 3 }),
+    maxStreamsPerUser:
+      overrides.maxStreamsPerUser ?? integer(env, 'TIDINGS_MAX_STREAMS_PER_USER', 10, { min: 1, max: 10_000 }),
+    rateLimitPerMinute:
+      overrides.rateLimitPerMinute ?? integer(env, 'TIDINGS_RATE_LIMIT_PER_MINUTE', 600, { min: 1, max: 10_000_000 }),
+    apiKeyRateLimitPerMinute:
+      overrides.apiKeyRateLimitPerMinute ??
+      integer(env, 'TIDINGS_API_KEY_RATE_LIMIT_PER_MINUTE', 6_000, { min: 1, max: 10_000_000 }),
+    credentialCheckMs:
+      overrides.credentialCheckMs ?? integer(env, 'TIDINGS_CREDENTIAL_CHECK_MS', 30_000, { min: 50, max: 3_600_000 }),
     production,
     logLevel,
   };
@@ -97,6 +123,22 @@ function integer(env: Env, name: string, fallback: number, range: { min: number;
     throw new ConfigError(`${name} must be a whole number from ${range.min} to ${range.max}; got "${raw}".`);
   }
   return value;
+}
+
+function number(env: Env, name: string, fallback: number, range: { min: number; max: number }) {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < range.min || value > range.max) {
+    throw new ConfigError(`${name} must be a number from ${range.min} to ${range.max}; got "${raw}".`);
+  }
+  return value;
+}
+
+function redisUrlOf(raw: string | undefined): string | null {
+  if (!raw) return null;
+  if (!/^rediss?:\/\//.test(raw)) throw new ConfigError('REDIS_URL must start with redis:// or rediss://.');
+  return raw;
 }
 
 function parseLogLevel(raw: string | undefined): LogLevel {

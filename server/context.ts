@@ -4,7 +4,9 @@ import type { Config } from './config.ts';
 import type { Db } from './db.ts';
 import { unauthenticated } from './errors.ts';
 import type { NotificationService } from './notifications.ts';
-import type { StreamRegistry } from './streams.ts';
+import type { NotificationPubSub } from './pubsub.ts';
+import type { CursorCarrier } from './sse.ts';
+import type { StreamCredential, StreamRegistry } from './streams.ts';
 
 /** Who is calling: a signed-in user, or a service holding one of a user's API keys. */
 export interface Viewer {
@@ -13,14 +15,20 @@ export interface Viewer {
   via: 'session' | 'apiKey';
   /** Admins and API keys may create notifications for anyone and read stream statistics. */
   privileged: boolean;
+  /** The session or API key this request came with: streams end when it does. */
+  credential: StreamCredential;
 }
 
 /** What every resolver receives. */
-export interface Context {
+export interface Context extends CursorCarrier {
   db: Db;
   notifications: NotificationService;
   streams: StreamRegistry;
+  pubsub: NotificationPubSub;
   viewer: Viewer | null;
+  request: Request;
+  /** The Node response under this request (absent in single-connection mode's operation requests). */
+  res?: { destroy(): void };
 }
 
 export interface AppServices {
@@ -40,7 +48,7 @@ export function createViewerResolver({ auth, db }: Pick<AppServices, 'auth' | 'd
 
   async function resolve(request: Request): Promise<Viewer | null> {
     const session = await auth.api.getSession({ headers: request.headers });
-    if (session) return viewerOf(session.user.id, session.user.role, 'session');
+    if (session) return viewerOf(session.user.id, session.user.role, { kind: 'session', id: session.session.id });
     const key = request.headers.get('x-api-key');
     if (!key) return null;
     const verified = await auth.api.verifyApiKey({ body: { key } });
@@ -49,7 +57,7 @@ export function createViewerResolver({ auth, db }: Pick<AppServices, 'auth' | 'd
       where: { id: verified.key.referenceId },
       select: { id: true, role: true },
     });
-    return owner ? viewerOf(owner.id, owner.role, 'apiKey') : null;
+    return owner ? viewerOf(owner.id, owner.role, { kind: 'apiKey', id: verified.key.id }) : null;
   }
 
   return (request: Request): Promise<Viewer | null> => {
@@ -61,9 +69,10 @@ export function createViewerResolver({ auth, db }: Pick<AppServices, 'auth' | 'd
   };
 }
 
-function viewerOf(userId: string, role: string | null | undefined, via: Viewer['via']): Viewer {
+function viewerOf(userId: string, role: string | null | undefined, credential: StreamCredential): Viewer {
   const isAdmin = role === 'admin';
-  return { userId, role: isAdmin ? 'admin' : 'user', via, privileged: isAdmin || via === 'apiKey' };
+  const via = credential.kind === 'session' ? 'session' : 'apiKey';
+  return { userId, role: isAdmin ? 'admin' : 'user', via, privileged: isAdmin || via === 'apiKey', credential };
 }
 
 /** The viewer, or the UNAUTHENTICATED error every operation but introspection answers without one. */

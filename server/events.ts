@@ -31,10 +31,17 @@ export type NotificationEventPayload =
   | (EventBase & { type: 'AllNotificationsRead'; readAt: string; count: number });
 
 /** Events a stream makes itself: they are not logged, and carry the last cursor it delivered. */
-export type StreamSignal<T extends SignalType = SignalType> = T extends unknown
-  ? EventBase & { type: T; at: string }
-  : never;
-type SignalType = 'NotificationStreamReady' | 'NotificationStreamHeartbeat';
+export type StreamSignal =
+  | (EventBase & { type: 'NotificationStreamReady'; at: string; replayed: number })
+  | (EventBase & { type: 'NotificationStreamHeartbeat'; at: string })
+  | (EventBase & { type: 'NotificationStreamResync'; at: string; reason: ResyncReason })
+  | (EventBase & { type: 'NotificationStreamEnded'; at: string; reason: StreamEndReason });
+
+/** Why the server ended a stream: the client must sign in again (or get a new key), not just reconnect. */
+export type StreamEndReason = 'SESSION_EXPIRED' | 'SESSION_REVOKED' | 'API_KEY_REVOKED';
+
+/** Why a stream could not resume from the cursor it was given. */
+export type ResyncReason = 'CURSOR_EXPIRED' | 'CURSOR_UNKNOWN';
 
 /** Everything the `notificationEvents` subscription can yield. */
 export type StreamEvent = NotificationEventPayload | StreamSignal;

@@ -2,6 +2,7 @@ import type { Db, Tx } from './db.ts';
 import { badUserInput, notFound } from './errors.ts';
 import { encodeCursor, type NotificationEventPayload, snapshotOf } from './events.ts';
 import type { Notification, Prisma } from './generated/prisma/sqlite/client.ts';
+import type { Metrics } from './metrics.ts';
 import type { NotificationPubSub } from './pubsub.ts';
 
 export interface NewNotification {
@@ -37,7 +38,7 @@ class NoChange<T> {
 // SQLite serializes writers; under load a transaction may wait its turn for a while.
 const transactionOptions = { maxWait: 15_000, timeout: 15_000 };
 
-export function createNotificationService(db: Db, pubsub: NotificationPubSub): NotificationService {
+export function createNotificationService(db: Db, pubsub: NotificationPubSub, metrics?: Metrics): NotificationService {
   /**
    * Runs `write` for `userId` and logs the event it returns. The user's sequence is bumped
    * first: on PostgreSQL that takes the user's row lock, so a user's events commit in cursor
@@ -50,6 +51,7 @@ export function createNotificationService(db: Db, pubsub: NotificationPubSub): N
     ) => Promise<{ result: T; event: DistributiveOmit<NotificationEventPayload, 'cursor' | 'unreadCount'> }>,
   ): Promise<T> {
     let outcome: { result: T; event: NotificationEventPayload };
+    const timer = metrics?.mutationSeconds.startTimer();
     try {
       outcome = await db.$transaction(async (tx) => {
         const seq = await nextSeq(tx, userId);
@@ -66,6 +68,7 @@ export function createNotificationService(db: Db, pubsub: NotificationPubSub): N
       throw error;
     }
     pubsub.publish(userId, outcome.event);
+    timer?.({ mutation: outcome.event.type });
     return outcome.result;
   }
 

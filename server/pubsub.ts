@@ -1,46 +1,228 @@
+import { randomUUID } from 'node:crypto';
+import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { createPubSub } from 'graphql-yoga';
+import { Redis } from 'ioredis';
 import type { NotificationEventPayload } from './events.ts';
+import type { Logger } from './log.ts';
+import type { Metrics } from './metrics.ts';
+import type { StreamStats } from './streams.ts';
+
+/** What travels between instances: the event, and which instance published it. */
+export interface Envelope {
+  origin: string;
+  event: NotificationEventPayload;
+}
 
 /** Every topic of Tidings' pub/sub, as labelled tuples: the routing key is the recipient's user id. */
 export type PubSubEvents = {
-  'notification:event': [userId: string, event: NotificationEventPayload];
+  'notification:event': [userId: string, envelope: Envelope];
 };
+
+export interface Listening {
+  stop(): void;
+  /** Resolves once the pub/sub confirms it is listening (at once in-process; a Redis SUBSCRIBE round trip otherwise). */
+  ready: Promise<void>;
+}
 
 /** The pub/sub that carries each user's notification events from mutations to their streams. */
 export interface NotificationPubSub {
   publish(userId: string, event: NotificationEventPayload): void;
-  /**
-   * Starts listening at once (not when a consumer first pulls, as Yoga's `subscribe` does) and
-   * returns the function that stops listening.
-   */
-  listen(userId: string, onEvent: (event: NotificationEventPayload) => void): () => void;
+  /** Starts listening at once (not when a consumer first pulls, as Yoga's `subscribe` does). */
+  listen(userId: string, onEvent: (event: NotificationEventPayload) => void): Listening;
   /** Listeners attached now: tests use it to prove closed streams leave none behind. */
   listenerCount(): number;
+  /** Redis' state, or null when events stay in this process. */
+  redisState(): 'connected' | 'disconnected' | null;
+  /** Stream statistics of every live instance (this one's passed in, the others' read from Redis). */
+  clusterStats(local: StreamStats): Promise<StreamStats>;
+  /** Called after Redis comes back, so streams can read what they may have missed from the log. */
+  onReconnect(callback: () => void): void;
+  close(): Promise<void>;
 }
 
+export interface PubSubOptions {
+  redisUrl?: string | undefined;
+  log: Logger;
+  metrics: Metrics;
+  /** This instance's stream statistics, reported to Redis for clusterStats. */
+  localStats?: () => StreamStats;
+}
+
+/** How long a stream waits for Redis to confirm a subscription before it goes on without it. */
+const subscribeTimeoutMs = 2_000;
+const statsKey = 'tidings:stats:';
+const statsEveryMs = 5_000;
+
 /**
- * A typed pub/sub over an EventTarget: in-process by default; handing it a Redis event target
- * fans events out across instances without changing anything else.
+ * A typed pub/sub keyed by user id: in-process by default; with REDIS_URL, events fan out to every
+ * instance through Redis (one channel per user with open streams). Events of this instance are
+ * delivered locally whatever Redis is doing, so its own streams never depend on it.
  */
-export function createNotificationPubSub(eventTarget: EventTarget = new EventTarget()): NotificationPubSub {
-  const pubsub = createPubSub<PubSubEvents>({ eventTarget });
+export function createNotificationPubSub(options: PubSubOptions): NotificationPubSub {
+  const origin = randomUUID();
+  const local = new EventTarget();
   let listeners = 0;
+  const reconnectCallbacks: (() => void)[] = [];
+
+  const dispatchLocal = (userId: string, event: NotificationEventPayload) =>
+    local.dispatchEvent(new CustomEvent(`notification:event:${userId}`, { detail: event }));
+
+  if (!options.redisUrl) {
+    return {
+      publish: (userId, event) => {
+        options.metrics.eventsPublished.inc();
+        dispatchLocal(userId, event);
+      },
+      listen: (userId, onEvent) => ({ stop: attach(userId, onEvent), ready: Promise.resolve() }),
+      listenerCount: () => listeners,
+      redisState: () => null,
+      clusterStats: async (stats) => stats,
+      onReconnect: () => undefined,
+      close: async () => undefined,
+    };
+  }
+
+  const redisOptions = {
+    maxRetriesPerRequest: null,
+    retryStrategy: (attempt: number) => Math.min(attempt * 200, 2_000),
+  };
+  const publishClient = new Redis(options.redisUrl, redisOptions);
+  const subscribeClient = new Redis(options.redisUrl, redisOptions);
+  const redisTarget = createRedisEventTarget({ publishClient, subscribeClient });
+  const pubsub = createPubSub<PubSubEvents>({ eventTarget: redisTarget });
+  const channels = new Map<string, { count: number; stop: () => void }>();
+  let connected = false;
+  let everConnected = false;
+
+  subscribeClient.on('ready', () => {
+    connected = true;
+    options.metrics.redisUp.set(1);
+    if (everConnected) {
+      options.log.info('redis reconnected');
+      for (const callback of reconnectCallbacks) callback();
+    } else {
+      options.log.info('redis connected');
+    }
+    everConnected = true;
+  });
+  subscribeClient.on('close', () => {
+    if (connected) options.log.warn('redis connection lost; reconnecting');
+    connected = false;
+    options.metrics.redisUp.set(0);
+  });
+  for (const client of [publishClient, subscribeClient]) {
+    // ioredis retries by itself; the 'close' handler above says so once.
+    client.on('error', () => undefined);
+  }
+
+  const statsTimer = setInterval(() => {
+    if (!connected || !options.localStats) return;
+    void publishClient
+      .set(`${statsKey}${origin}`, JSON.stringify(options.localStats()), 'PX', statsEveryMs * 3)
+      .catch(() => undefined);
+  }, statsEveryMs);
+  statsTimer.unref();
+
   return {
-    publish: (userId, event) => pubsub.publish('notification:event', userId, event),
+    publish(userId, event) {
+      options.metrics.eventsPublished.inc();
+      dispatchLocal(userId, event);
+      if (connected) pubsub.publish('notification:event', userId, { origin, event });
+    },
     listen(userId, onEvent) {
-      // The topic Yoga's createPubSub dispatches for a keyed publish: `${routingKey}:${id}`.
-      const topic = `notification:event:${userId}`;
-      const listener = (event: Event) => onEvent((event as CustomEvent<NotificationEventPayload>).detail);
-      eventTarget.addEventListener(topic, listener);
-      listeners++;
-      let listening = true;
-      return () => {
-        if (!listening) return;
-        listening = false;
-        listeners--;
-        eventTarget.removeEventListener(topic, listener);
+      const stopLocal = attach(userId, onEvent);
+      const ready = subscribeRemote(userId);
+      let stopped = false;
+      return {
+        ready,
+        stop() {
+          if (stopped) return;
+          stopped = true;
+          stopLocal();
+          const channel = channels.get(userId);
+          if (channel && --channel.count === 0) {
+            channel.stop();
+            channels.delete(userId);
+          }
+        },
       };
     },
     listenerCount: () => listeners,
+    redisState: () => (connected ? 'connected' : 'disconnected'),
+    async clusterStats(stats) {
+      if (!connected) return stats;
+      const keys: string[] = [];
+      let cursor = '0';
+      do {
+        const [next, found] = await publishClient.scan(cursor, 'MATCH', `${statsKey}*`, 'COUNT', 100);
+        cursor = next;
+        keys.push(...found.filter((key) => key !== `${statsKey}${origin}`));
+      } while (cursor !== '0');
+      const others = keys.length ? await publishClient.mget(keys) : [];
+      return sumStats([
+        stats,
+        ...others.filter((raw): raw is string => raw !== null).map((raw) => JSON.parse(raw) as StreamStats),
+      ]);
+    },
+    onReconnect: (callback) => reconnectCallbacks.push(callback),
+    async close() {
+      clearInterval(statsTimer);
+      await publishClient.del(`${statsKey}${origin}`).catch(() => undefined);
+      publishClient.disconnect();
+      subscribeClient.disconnect();
+    },
+  };
+
+  /** One Redis subscription per user with listeners here, shared by their streams. */
+  function subscribeRemote(userId: string): Promise<void> {
+    const existing = channels.get(userId);
+    if (existing) {
+      existing.count++;
+      return Promise.resolve();
+    }
+    const onEnvelope = (event: Event) => {
+      const envelope = (event as CustomEvent<Envelope>).detail;
+      if (envelope.origin !== origin) dispatchLocal(userId, envelope.event);
+    };
+    // Listening on the event target sends SUBSCRIBE now (Yoga's subscribe() would wait for a first
+    // pull); the second SUBSCRIBE below resolves once Redis has confirmed the first, as Redis
+    // answers one connection's commands in order.
+    const topic = `notification:event:${userId}`;
+    redisTarget.addEventListener(topic, onEnvelope);
+    channels.set(userId, { count: 1, stop: () => redisTarget.removeEventListener(topic, onEnvelope) });
+    const confirmed = subscribeClient.subscribe(topic).then(() => undefined);
+    const timeout = new Promise<void>((resolve) => setTimeout(resolve, subscribeTimeoutMs).unref());
+    return Promise.race([confirmed.catch(() => undefined), timeout]);
+  }
+
+  function attach(userId: string, onEvent: (event: NotificationEventPayload) => void) {
+    const topic = `notification:event:${userId}`;
+    const listener = (event: Event) => onEvent((event as CustomEvent<NotificationEventPayload>).detail);
+    local.addEventListener(topic, listener);
+    listeners++;
+    let listening = true;
+    return () => {
+      if (!listening) return;
+      listening = false;
+      listeners--;
+      local.removeEventListener(topic, listener);
+    };
+  }
+}
+
+/** Adds up the statistics of several instances. */
+export function sumStats(all: StreamStats[]): StreamStats {
+  const perUser = new Map<string, number>();
+  let total = 0;
+  for (const stats of all) {
+    total += stats.totalConnections;
+    for (const { userId, connectionCount } of stats.connectionsPerUser) {
+      perUser.set(userId, (perUser.get(userId) ?? 0) + connectionCount);
+    }
+  }
+  return {
+    totalConnections: total,
+    activeUsers: perUser.size,
+    connectionsPerUser: [...perUser].map(([userId, connectionCount]) => ({ userId, connectionCount })),
   };
 }

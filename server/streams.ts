@@ -1,12 +1,15 @@
+import { GraphQLError } from 'graphql';
 import type { Db } from './db.ts';
 import {
   decodeCursor,
   encodeCursor,
   type NotificationEventPayload,
+  type ResyncReason,
+  type StreamEndReason,
   type StreamEvent,
-  type StreamSignal,
 } from './events.ts';
 import { errorFields, type Logger } from './log.ts';
+import type { Metrics } from './metrics.ts';
 import type { NotificationPubSub } from './pubsub.ts';
 
 export interface StreamStats {
@@ -19,54 +22,109 @@ export interface StreamRegistryOptions {
   db: Db;
   pubsub: NotificationPubSub;
   log: Logger;
+  metrics: Metrics;
   heartbeatMs: number;
-  /** Events a stream may hold for a client that is not reading before it is cut off. */
-  maxQueuedEvents?: number;
+  /** Bytes of events a stream may hold for a client that is not reading before it is cut off. */
+  maxBufferBytes: number;
+  /** Open streams one user may have; the next one is refused with TOO_MANY_STREAMS. */
+  maxStreamsPerUser: number;
+  /** How often streams check that the session or API key they were opened with is still valid. */
+  credentialCheckMs: number;
 }
 
+/** What a stream was opened with: it ends when this ends. */
+export type StreamCredential = { kind: 'session'; id: string } | { kind: 'apiKey'; id: string };
+
+export interface OpenOptions {
+  /** Resume after this cursor: replay the user's logged events after it, then go live. */
+  after?: string | null;
+  credential: StreamCredential;
+  /** Cuts the connection under a client that stopped reading (its buffers hold memory). */
+  abort?: () => void;
+}
+
+/** Events read from the log per query while replaying. */
+const replayPage = 500;
+
 /**
- * Open `notificationEvents` streams, per user. It owns the one heartbeat timer they share, and
- * leaves nothing behind when the last stream closes: no listener, timer or map entry.
+ * Open `notificationEvents` streams, per user. It owns the timers they share (heartbeat,
+ * credential check) and leaves nothing behind when the last stream closes: no listener, timer or
+ * map entry.
  */
 export class StreamRegistry {
   readonly #byUser = new Map<string, Set<NotificationStream>>();
   #total = 0;
   #heartbeat: NodeJS.Timeout | undefined;
+  #credentialCheck: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: StreamRegistryOptions) {}
 
   /**
-   * Opens a stream of `userId`'s events. It listens before it reads the user's latest cursor, so
-   * nothing committed after that read can be missed; its first event is NotificationStreamReady.
+   * Opens a stream of `userId`'s events. It listens (and waits until the pub/sub confirms it) before
+   * it reads the user's latest cursor, so nothing committed after that read can be missed. With
+   * `after`, the events after that cursor are replayed from the log first.
    */
-  async open(userId: string): Promise<NotificationStream> {
+  async open(userId: string, options: OpenOptions): Promise<NotificationStream> {
+    const open = this.#byUser.get(userId)?.size ?? 0;
+    if (open >= this.options.maxStreamsPerUser) {
+      this.options.metrics.streamsRefused.inc();
+      throw new GraphQLError(`At most ${this.options.maxStreamsPerUser} open streams per user.`, {
+        extensions: { code: 'TOO_MANY_STREAMS', http: { status: 429 } },
+      });
+    }
     const stream = new NotificationStream(userId, {
-      maxQueued: this.options.maxQueuedEvents ?? 1_000,
-      loadEvents: (afterSeq, beforeSeq) => this.#loadEvents(userId, afterSeq, beforeSeq),
+      maxBufferBytes: this.options.maxBufferBytes,
+      credential: options.credential,
+      loadEvents: (afterSeq, beforeSeq, limit) => this.#loadEvents(userId, afterSeq, beforeSeq, limit),
       log: this.options.log,
+      metrics: this.options.metrics,
+      abort: options.abort,
       onClose: () => this.#remove(stream),
     });
-    stream.stopListening = this.options.pubsub.listen(userId, (event) => stream.deliver(event));
+    const listening = this.options.pubsub.listen(userId, (event) => stream.deliver(event));
+    stream.stopListening = listening.stop;
     this.#add(stream);
     try {
+      await listening.ready;
       const user = await this.options.db.user.findUnique({
         where: { id: userId },
         select: { lastEventSeq: true, _count: { select: { notifications: { where: { readAt: null } } } } },
       });
-      stream.start(user?.lastEventSeq ?? 0, user?._count.notifications ?? 0);
+      const latest = user?.lastEventSeq ?? 0;
+      const unreadCount = user?._count.notifications ?? 0;
+      const afterSeq = options.after == null ? latest : decodeCursor(options.after);
+      const resync = await this.#resyncReason(userId, afterSeq, latest);
+      if (resync) {
+        this.options.metrics.resyncs.inc();
+        stream.begin({ from: latest, latest, unreadCount, resync });
+      } else {
+        stream.begin({ from: afterSeq as number, latest, unreadCount });
+      }
     } catch (error) {
-      stream.close();
+      stream.close('error');
       throw error;
     }
     return stream;
   }
 
-  /** A user's logged events with afterSeq < seq < beforeSeq, in order. */
-  async #loadEvents(userId: string, afterSeq: number, beforeSeq: number): Promise<NotificationEventPayload[]> {
+  /** Why a stream cannot resume after `afterSeq`, or null when the log holds every event since. */
+  async #resyncReason(userId: string, afterSeq: number | null, latest: number): Promise<ResyncReason | null> {
+    if (afterSeq === null || afterSeq > latest) return 'CURSOR_UNKNOWN';
+    if (afterSeq === latest) return null;
+    const next = await this.options.db.userEvent.findUnique({
+      where: { userId_seq: { userId, seq: afterSeq + 1 } },
+      select: { seq: true },
+    });
+    return next ? null : 'CURSOR_EXPIRED';
+  }
+
+  /** Up to `limit` of a user's logged events with afterSeq < seq < beforeSeq, in order. */
+  async #loadEvents(userId: string, afterSeq: number, beforeSeq: number, limit?: number) {
     const rows = await this.options.db.userEvent.findMany({
       where: { userId, seq: { gt: afterSeq, lt: beforeSeq } },
       orderBy: { seq: 'asc' },
       select: { payload: true },
+      ...(limit ? { take: limit } : {}),
     });
     return rows.map((row) => row.payload as unknown as NotificationEventPayload);
   }
@@ -81,17 +139,29 @@ export class StreamRegistry {
 
   /** Completes every open stream (clients see a normal end and may reconnect elsewhere). */
   closeAll(reason = 'server shutting down') {
-    for (const streams of [...this.#byUser.values()]) {
-      for (const stream of [...streams]) {
-        stream.closeReason = reason;
-        stream.close();
-      }
+    for (const stream of this.#all()) stream.close(reason);
+  }
+
+  /** Ends the streams opened with these sessions at once (a sign-out), telling their clients why. */
+  endSessions(sessionIds: string[], reason: StreamEndReason) {
+    const ids = new Set(sessionIds);
+    for (const stream of this.#all()) {
+      if (stream.credential.kind === 'session' && ids.has(stream.credential.id)) stream.end(reason);
     }
   }
 
-  /** Whether a heartbeat timer is running: for tests that check nothing is left behind. */
+  /** Has every stream read the log for events it may have missed (after the pub/sub was down). */
+  catchUpAll() {
+    for (const stream of this.#all()) stream.catchUp();
+  }
+
+  /** Whether a timer is running: for tests that check nothing is left behind. */
   get hasTimer() {
-    return this.#heartbeat !== undefined;
+    return this.#heartbeat !== undefined || this.#credentialCheck !== undefined;
+  }
+
+  *#all() {
+    for (const streams of [...this.#byUser.values()]) yield* [...streams];
   }
 
   #add(stream: NotificationStream) {
@@ -99,7 +169,10 @@ export class StreamRegistry {
     this.#byUser.set(stream.userId, streams);
     streams.add(stream);
     this.#total++;
+    this.options.metrics.openStreams.set(this.#total);
+    this.options.metrics.activeUsers.set(this.#byUser.size);
     this.#heartbeat ??= setInterval(() => this.#beat(), this.options.heartbeatMs);
+    this.#credentialCheck ??= setInterval(() => void this.#checkCredentials(), this.options.credentialCheckMs);
     this.options.log.info('stream opened', {
       userId: stream.userId,
       userStreams: streams.size,
@@ -112,9 +185,13 @@ export class StreamRegistry {
     if (!streams?.delete(stream)) return;
     if (streams.size === 0) this.#byUser.delete(stream.userId);
     this.#total--;
+    this.options.metrics.openStreams.set(this.#total);
+    this.options.metrics.activeUsers.set(this.#byUser.size);
     if (this.#total === 0) {
       clearInterval(this.#heartbeat);
+      clearInterval(this.#credentialCheck);
       this.#heartbeat = undefined;
+      this.#credentialCheck = undefined;
     }
     this.options.log.info('stream closed', {
       userId: stream.userId,
@@ -126,35 +203,87 @@ export class StreamRegistry {
 
   #beat() {
     const at = new Date().toISOString();
-    for (const streams of this.#byUser.values())
-      for (const stream of streams) stream.signal('NotificationStreamHeartbeat', at);
+    for (const streams of this.#byUser.values()) for (const stream of streams) stream.heartbeat(at);
+  }
+
+  /** Ends streams whose session expired or was revoked, or whose API key was deleted or disabled. */
+  async #checkCredentials() {
+    const streams = [...this.#all()];
+    const sessionIds = [...new Set(streams.filter((s) => s.credential.kind === 'session').map((s) => s.credential.id))];
+    const keyIds = [...new Set(streams.filter((s) => s.credential.kind === 'apiKey').map((s) => s.credential.id))];
+    try {
+      const now = new Date();
+      const [sessions, keys] = await Promise.all([
+        sessionIds.length
+          ? this.options.db.session.findMany({
+              where: { id: { in: sessionIds } },
+              select: { id: true, expiresAt: true },
+            })
+          : [],
+        keyIds.length
+          ? this.options.db.apikey.findMany({
+              where: { id: { in: keyIds } },
+              select: { id: true, enabled: true, expiresAt: true },
+            })
+          : [],
+      ]);
+      const sessionState = new Map(
+        sessions.map((s) => [s.id, s.expiresAt > now ? null : ('SESSION_EXPIRED' as const)]),
+      );
+      const keyState = new Map(
+        keys.map((k) => [
+          k.id,
+          k.enabled !== false && (!k.expiresAt || k.expiresAt > now) ? null : ('API_KEY_REVOKED' as const),
+        ]),
+      );
+      for (const stream of streams) {
+        const { kind, id } = stream.credential;
+        const state = kind === 'session' ? sessionState.get(id) : keyState.get(id);
+        if (state === null) continue;
+        stream.end(state ?? (kind === 'session' ? 'SESSION_REVOKED' : 'API_KEY_REVOKED'));
+      }
+    } catch (error) {
+      this.options.log.warn('could not check stream credentials', errorFields(error));
+    }
   }
 }
 
+interface Replay {
+  upTo: number;
+  count: number;
+  unreadCount: number;
+}
+
 interface StreamOptions {
-  maxQueued: number;
-  loadEvents: (afterSeq: number, beforeSeq: number) => Promise<NotificationEventPayload[]>;
+  maxBufferBytes: number;
+  credential: StreamCredential;
+  loadEvents: (afterSeq: number, beforeSeq: number, limit?: number) => Promise<NotificationEventPayload[]>;
   log: Logger;
+  metrics: Metrics;
+  abort: (() => void) | undefined;
   onClose: () => void;
 }
 
 /**
  * One subscriber's events, as the async iterator the subscription resolver returns.
  *
- * It delivers a user's events strictly in cursor order, each once. A user's committed events have
- * gap-free sequence numbers (the sequence bump rolls back with its transaction), so an event that
- * arrives ahead of its predecessor means one is late or was lost on the way: the stream holds the
- * newer one and reads the missing ones from the event log. Events the starting cursor already
- * covers, or that came twice, are dropped.
+ * It delivers a user's events strictly in cursor order, each once. A replay reads the log a page at
+ * a time as the client reads, while live events wait behind it. A user's committed events have
+ * gap-free sequence numbers (the sequence bump rolls back with its transaction), so a live event
+ * that arrives ahead of its predecessor means one is late or was lost on the way: the stream holds
+ * the newer one and reads the missing ones from the log. Events already delivered are dropped.
  */
 export class NotificationStream implements AsyncIterableIterator<StreamEvent> {
   stopListening: () => void = () => undefined;
   closeReason = 'client left';
+  readonly credential: StreamCredential;
   #queue: StreamEvent[] = [];
+  #queuedBytes = 0;
   #waiting: ((result: IteratorResult<StreamEvent>) => void) | undefined;
-  /** Events that arrived before start(), and events that arrived ahead of a gap. */
-  #early: NotificationEventPayload[] | undefined = [];
+  /** Live events that arrived before the stream began or while it replays. */
+  #held: NotificationEventPayload[] | undefined = [];
   #ahead = new Map<number, NotificationEventPayload>();
+  #replay: Replay | undefined;
   #filling = false;
   #closed = false;
   #lastSeq = 0;
@@ -163,22 +292,43 @@ export class NotificationStream implements AsyncIterableIterator<StreamEvent> {
   constructor(
     readonly userId: string,
     private readonly options: StreamOptions,
-  ) {}
+  ) {
+    this.credential = options.credential;
+  }
 
-  /** Called once the user's latest cursor and unread count are known: emits Ready. */
-  start(lastSeq: number, unreadCount: number) {
-    const early = this.#early ?? [];
-    this.#early = undefined;
-    this.#lastSeq = lastSeq;
+  /**
+   * Starts the stream at cursor `from`: Ready at once when it is the latest, else after replaying
+   * the logged events up to `latest`; Resync then Ready when the log cannot serve the cursor.
+   */
+  begin({
+    from,
+    latest,
+    unreadCount,
+    resync,
+  }: {
+    from: number;
+    latest: number;
+    unreadCount: number;
+    resync?: ResyncReason;
+  }) {
+    this.#lastSeq = from;
     this.#unreadCount = unreadCount;
-    this.signal('NotificationStreamReady', new Date().toISOString());
-    for (const event of early) this.deliver(event);
+    if (resync) {
+      this.#push({ type: 'NotificationStreamResync', at: now(), reason: resync, ...this.#position() });
+    }
+    if (from < latest) {
+      this.#replay = { upTo: latest, count: 0, unreadCount };
+      return;
+    }
+    this.#goLive(0);
   }
 
   /** Takes a published event: delivers it in cursor order, unless the stream has it already. */
   deliver(event: NotificationEventPayload) {
-    if (this.#early) {
-      this.#early.push(event);
+    if (this.#closed) return;
+    if (this.#held) {
+      this.#held.push(event);
+      this.#checkBuffer(sizeOf(event));
       return;
     }
     const seq = decodeCursor(event.cursor);
@@ -187,9 +337,55 @@ export class NotificationStream implements AsyncIterableIterator<StreamEvent> {
     this.#drain();
   }
 
-  signal(type: StreamSignal['type'], at: string) {
-    if (this.#early) return;
-    this.#push({ type, at, cursor: encodeCursor(this.#lastSeq), unreadCount: this.#unreadCount } as StreamSignal);
+  heartbeat(at: string) {
+    if (this.#held) return;
+    this.#push({ type: 'NotificationStreamHeartbeat', at, ...this.#position() });
+  }
+
+  /** Ends the stream with a final NotificationStreamEnded event: the client must not just reconnect. */
+  end(reason: StreamEndReason) {
+    if (this.#closed) return;
+    this.#queue.length = 0;
+    this.#queuedBytes = 0;
+    this.#push({ type: 'NotificationStreamEnded', at: now(), reason, ...this.#position() });
+    this.close(reason);
+  }
+
+  #position() {
+    return { cursor: encodeCursor(this.#lastSeq), unreadCount: this.#unreadCount };
+  }
+
+  #goLive(replayed: number) {
+    this.#push({ type: 'NotificationStreamReady', at: now(), replayed, ...this.#position() });
+    const held = this.#held ?? [];
+    this.#held = undefined;
+    for (const event of held) this.deliver(event);
+  }
+
+  /** Reads the next page of a replay; when it is done, sends Ready and lets live events through. */
+  async #replayNext(replay: Replay) {
+    const page = await this.options.loadEvents(this.#lastSeq, replay.upTo + 1, replayPage);
+    for (const event of page) {
+      const seq = decodeCursor(event.cursor);
+      if (seq !== this.#lastSeq + 1) {
+        // Pruned while we were reading: the client must refetch, as with any expired cursor.
+        this.options.metrics.resyncs.inc();
+        this.#lastSeq = replay.upTo;
+        this.#unreadCount = replay.unreadCount;
+        this.#push({ type: 'NotificationStreamResync', at: now(), reason: 'CURSOR_EXPIRED', ...this.#position() });
+        break;
+      }
+      this.#lastSeq = seq;
+      this.#unreadCount = event.unreadCount;
+      replay.count++;
+      this.options.metrics.eventsReplayed.inc();
+      this.#push(event);
+    }
+    if (this.#lastSeq >= replay.upTo || page.length < replayPage) {
+      this.#replay = undefined;
+      this.#lastSeq = Math.max(this.#lastSeq, replay.upTo);
+      this.#goLive(replay.count);
+    }
   }
 
   #drain() {
@@ -202,23 +398,29 @@ export class NotificationStream implements AsyncIterableIterator<StreamEvent> {
     if (this.#ahead.size > 0 && !this.#filling && !this.#closed) void this.#fillGap();
   }
 
-  async #fillGap() {
+  /** Reads whatever the log has after the last delivered event: after an outage of the pub/sub. */
+  catchUp() {
+    if (this.#held || this.#closed || this.#filling) return;
+    void this.#fillGap(Number.MAX_SAFE_INTEGER);
+  }
+
+  async #fillGap(until?: number) {
     this.#filling = true;
-    const upTo = Math.min(...this.#ahead.keys());
+    const upTo = until ?? Math.min(...this.#ahead.keys());
     try {
       for (const event of await this.options.loadEvents(this.#lastSeq, upTo)) {
         const seq = decodeCursor(event.cursor);
         if (seq !== null && seq > this.#lastSeq) this.#ahead.set(seq, event);
       }
-      if (!this.#ahead.has(this.#lastSeq + 1)) {
-        // Not in the log either: nothing can bring it back. Say so, and go on from what is here.
+      if (until === undefined && !this.#ahead.has(this.#lastSeq + 1)) {
+        // Not in the log either (pruned): nothing can bring it back. Say so, and go on from here.
         this.options.log.warn('event log gap', { userId: this.userId, from: this.#lastSeq + 1, to: upTo - 1 });
         this.#lastSeq = upTo - 1;
+        this.#push({ type: 'NotificationStreamResync', at: now(), reason: 'CURSOR_EXPIRED', ...this.#position() });
       }
     } catch (error) {
       this.options.log.error('could not read the event log', { userId: this.userId, ...errorFields(error) });
-      this.closeReason = 'event log unreadable';
-      this.close();
+      this.close('event log unreadable');
       return;
     } finally {
       this.#filling = false;
@@ -228,6 +430,7 @@ export class NotificationStream implements AsyncIterableIterator<StreamEvent> {
 
   #push(event: StreamEvent) {
     if (this.#closed) return;
+    if (isLogged(event)) this.options.metrics.eventsDelivered.inc();
     if (this.#waiting) {
       const resolve = this.#waiting;
       this.#waiting = undefined;
@@ -235,17 +438,45 @@ export class NotificationStream implements AsyncIterableIterator<StreamEvent> {
       return;
     }
     this.#queue.push(event);
-    // A client that stops reading would otherwise grow this queue without bound.
-    if (this.#queue.length > this.options.maxQueued) {
-      this.closeReason = 'slow consumer';
-      this.close();
-    }
+    const size = sizeOf(event);
+    this.#queuedBytes += size;
+    this.#checkBuffer(0);
+  }
+
+  /** A client that stops reading would otherwise make the server hold its events without bound. */
+  #checkBuffer(extra: number) {
+    if (this.#queuedBytes + extra + this.#heldBytes() <= this.options.maxBufferBytes) return;
+    this.options.metrics.slowConsumers.inc();
+    this.options.log.warn('slow consumer disconnected', { userId: this.userId, bufferedBytes: this.#queuedBytes });
+    this.#queue.length = 0;
+    this.#queuedBytes = 0;
+    this.close('slow consumer');
+    this.options.abort?.();
+  }
+
+  #heldBytes() {
+    let bytes = 0;
+    for (const event of this.#held ?? []) bytes += sizeOf(event);
+    return bytes;
   }
 
   next(): Promise<IteratorResult<StreamEvent>> {
     const event = this.#queue.shift();
-    if (event) return Promise.resolve({ value: event, done: false });
+    if (event) {
+      this.#queuedBytes -= sizeOf(event);
+      return Promise.resolve({ value: event, done: false });
+    }
     if (this.#closed) return Promise.resolve({ value: undefined, done: true });
+    if (this.#replay) {
+      return this.#replayNext(this.#replay).then(
+        () => this.next(),
+        (error: unknown) => {
+          this.options.log.error('could not replay the event log', { userId: this.userId, ...errorFields(error) });
+          this.close('event log unreadable');
+          return { value: undefined, done: true };
+        },
+      );
+    }
     return new Promise((resolve) => {
       this.#waiting = resolve;
     });
@@ -257,10 +488,11 @@ export class NotificationStream implements AsyncIterableIterator<StreamEvent> {
   }
 
   /** Ends the stream: stops listening, leaves the registry, and completes a pending read. */
-  close() {
+  close(reason?: string) {
     if (this.#closed) return;
+    if (reason) this.closeReason = reason;
     this.#closed = true;
-    this.#queue = [];
+    this.#held = undefined;
     this.#ahead.clear();
     this.stopListening();
     this.options.onClose();
@@ -272,4 +504,24 @@ export class NotificationStream implements AsyncIterableIterator<StreamEvent> {
   [Symbol.asyncIterator]() {
     return this;
   }
+}
+
+function now() {
+  return new Date().toISOString();
+}
+
+function isLogged(event: StreamEvent): event is NotificationEventPayload {
+  return !event.type.startsWith('NotificationStream');
+}
+
+const sizes = new WeakMap<object, number>();
+
+/** About how many bytes an event takes on the wire; one event object is shared by all of a user's streams. */
+function sizeOf(event: StreamEvent): number {
+  let size = sizes.get(event);
+  if (size === undefined) {
+    size = JSON.stringify(event).length + 64;
+    sizes.set(event, size);
+  }
+  return size;
 }

@@ -50,15 +50,47 @@ eventType('AllNotificationsRead', 'Every unread notification was marked read.', 
   count: t.exposeInt('count', { description: 'How many notifications this marked read.' }),
 }));
 
-eventType('NotificationStreamReady', 'The first event of every stream: it is listening.', (t) => ({
+eventType('NotificationStreamReady', 'Sent once the stream is listening, after any replay.', (t) => ({
+  at: t.field({ type: 'DateTime', resolve: (event) => event.at }),
+  replayed: t.exposeInt('replayed', {
+    description: 'How many events were replayed from the log before this one (0 without `after`).',
+  }),
+}));
+
+eventType('NotificationStreamHeartbeat', 'Sent every TIDINGS_HEARTBEAT_MS: the stream is alive.', (t) => ({
   at: t.field({ type: 'DateTime', resolve: (event) => event.at }),
 }));
 
+const ResyncReason = builder.enumType('NotificationStreamResyncReason', {
+  values: {
+    CURSOR_EXPIRED: { description: 'The events after the cursor are older than the retention period and were pruned.' },
+    CURSOR_UNKNOWN: { description: 'The cursor is not one this server issued for this user.' },
+  } as const,
+});
+
 eventType(
-  'NotificationStreamHeartbeat',
-  'Sent every TIDINGS_HEARTBEAT_MS while nothing else is: the stream is alive.',
+  'NotificationStreamResync',
+  'The stream could not replay from the cursor it was given: refetch your lists, then carry on from this cursor.',
   (t) => ({
     at: t.field({ type: 'DateTime', resolve: (event) => event.at }),
+    reason: t.field({ type: ResyncReason, resolve: (event) => event.reason }),
+  }),
+);
+
+const EndReason = builder.enumType('NotificationStreamEndReason', {
+  values: {
+    SESSION_EXPIRED: { description: 'The session ran out: sign in again.' },
+    SESSION_REVOKED: { description: 'The session was signed out: sign in again.' },
+    API_KEY_REVOKED: { description: 'The API key was deleted, disabled or expired.' },
+  } as const,
+});
+
+eventType(
+  'NotificationStreamEnded',
+  'The last event of a stream whose credentials ended. Do not reconnect with the same credentials.',
+  (t) => ({
+    at: t.field({ type: 'DateTime', resolve: (event) => event.at }),
+    reason: t.field({ type: EndReason, resolve: (event) => event.reason }),
   }),
 );
 
@@ -66,11 +98,32 @@ builder.subscriptionField('notificationEvents', (t) =>
   t.field({
     type: NotificationEvent,
     description:
-      "The viewer's notification events, live: NotificationStreamReady first, then every change, and a heartbeat while quiet.",
-    subscribe: (_root, _args, ctx) => ctx.streams.open(requireViewer(ctx).userId),
-    resolve: (event) => event,
+      "The viewer's notification events, live. With `after` (or an SSE Last-Event-ID), the events after that cursor are replayed first; NotificationStreamReady follows the replay.",
+    args: {
+      after: t.arg.string({
+        description:
+          'Resume after this cursor. Over distinct-connection SSE the Last-Event-ID header or a lastEventId query parameter does the same.',
+      }),
+    },
+    subscribe: (_root, { after }, ctx) => {
+      const viewer = requireViewer(ctx);
+      return ctx.streams.open(viewer.userId, {
+        after: after ?? lastEventIdOf(ctx.request),
+        credential: viewer.credential,
+        abort: () => ctx.res?.destroy(),
+      });
+    },
+    resolve: (event, _args, ctx) => {
+      ctx.streamCursor = event.cursor;
+      return event;
+    },
   }),
 );
+
+/** The cursor a reconnecting EventSource sends back, as a header or (where headers cannot be set) a query parameter. */
+function lastEventIdOf(request: Request): string | null {
+  return request.headers.get('last-event-id') ?? new URL(request.url).searchParams.get('lastEventId');
+}
 
 const UserConnectionCount = builder
   .objectRef<{ userId: string; connectionCount: number }>('UserConnectionCount')
@@ -94,7 +147,7 @@ builder.queryField('notificationStreamStats', (t) =>
     description: 'Admins and API keys only.',
     resolve: (_root, _args, ctx) => {
       if (!requireViewer(ctx).privileged) throw forbidden('Only admins and API keys may read stream statistics.');
-      return ctx.streams.stats();
+      return ctx.pubsub.clusterStats(ctx.streams.stats());
     },
   }),
 );

@@ -1,0 +1,26 @@
+import type { Db } from './db.ts';
+import { errorFields, type Logger } from './log.ts';
+
+/**
+ * Prunes event-log entries older than the retention period, in the background. A stream asked to
+ * resume from before what is kept answers NotificationStreamResync instead of a silent gap.
+ */
+export function startRetention(db: Db, retentionHours: number, log: Logger) {
+  const retentionMs = retentionHours * 3_600_000;
+  // Often enough that the log holds at most about a tenth more than the period; at most hourly.
+  const everyMs = Math.min(3_600_000, Math.max(1_000, retentionMs / 10));
+
+  async function prune(now = new Date()): Promise<number> {
+    const { count } = await db.userEvent.deleteMany({
+      where: { createdAt: { lt: new Date(now.getTime() - retentionMs) } },
+    });
+    if (count > 0) log.info('event log pruned', { deleted: count, retentionHours });
+    return count;
+  }
+
+  const timer = setInterval(() => {
+    prune().catch((error: unknown) => log.warn('could not prune the event log', errorFields(error)));
+  }, everyMs);
+  timer.unref();
+  return { prune, stop: () => clearInterval(timer) };
+}
