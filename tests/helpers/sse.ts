@@ -47,6 +47,7 @@ export function subscribe(
   headers: Record<string, string>,
   mode: SseMode = 'distinct',
   query = notificationEvents,
+  variables: Record<string, unknown> = {},
 ): TestSubscription {
   const client: Client<boolean> = createClient({
     url: `${server.url}${mode === 'single' ? '/graphql/stream' : '/graphql'}`,
@@ -68,7 +69,7 @@ export function subscribe(
   completed.catch(() => undefined);
 
   const unsubscribe = client.subscribe<{ notificationEvents: StreamEventResult }>(
-    { query },
+    { query, variables },
     {
       next: (result) => {
         if (result.errors) failure = new Error(JSON.stringify(result.errors));
