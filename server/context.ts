@@ -28,7 +28,7 @@ export interface Context extends CursorCarrier {
   viewer: Viewer | null;
   request: Request;
   /** The Node response under this request (absent in single-connection mode's operation requests). */
-  res?: { destroy(): void };
+  res?: { destroy(): void; readonly writableLength: number };
 }
 
 export interface AppServices {

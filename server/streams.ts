@@ -41,6 +41,8 @@ export interface OpenOptions {
   credential: StreamCredential;
   /** Cuts the connection under a client that stopped reading (its buffers hold memory). */
   abort?: () => void;
+  /** Bytes written to the connection that the client has not taken yet (the socket's own buffer). */
+  unsentBytes?: () => number;
 }
 
 /** Events read from the log per query while replaying. */
@@ -79,6 +81,7 @@ export class StreamRegistry {
       log: this.options.log,
       metrics: this.options.metrics,
       abort: options.abort,
+      unsentBytes: options.unsentBytes,
       onClose: () => this.#remove(stream),
     });
     const listening = this.options.pubsub.listen(userId, (event) => stream.deliver(event));
@@ -261,6 +264,7 @@ interface StreamOptions {
   log: Logger;
   metrics: Metrics;
   abort: (() => void) | undefined;
+  unsentBytes: (() => number) | undefined;
   onClose: () => void;
 }
 
@@ -435,19 +439,22 @@ export class NotificationStream implements AsyncIterableIterator<StreamEvent> {
       const resolve = this.#waiting;
       this.#waiting = undefined;
       resolve({ value: event, done: false });
-      return;
+    } else {
+      this.#queue.push(event);
+      this.#queuedBytes += sizeOf(event);
     }
-    this.#queue.push(event);
-    const size = sizeOf(event);
-    this.#queuedBytes += size;
     this.#checkBuffer(0);
   }
 
-  /** A client that stops reading would otherwise make the server hold its events without bound. */
+  /**
+   * A client that stops reading would otherwise make the server hold its events without bound:
+   * in this stream's queue, or, as Yoga keeps writing, in the socket's buffer.
+   */
   #checkBuffer(extra: number) {
-    if (this.#queuedBytes + extra + this.#heldBytes() <= this.options.maxBufferBytes) return;
+    const buffered = this.#queuedBytes + extra + this.#heldBytes() + (this.options.unsentBytes?.() ?? 0);
+    if (buffered <= this.options.maxBufferBytes) return;
     this.options.metrics.slowConsumers.inc();
-    this.options.log.warn('slow consumer disconnected', { userId: this.userId, bufferedBytes: this.#queuedBytes });
+    this.options.log.warn('slow consumer disconnected', { userId: this.userId, bufferedBytes: buffered });
     this.#queue.length = 0;
     this.#queuedBytes = 0;
     this.close('slow consumer');

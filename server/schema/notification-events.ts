@@ -111,6 +111,7 @@ builder.subscriptionField('notificationEvents', (t) =>
         after: after ?? lastEventIdOf(ctx.request),
         credential: viewer.credential,
         abort: () => ctx.res?.destroy(),
+        unsentBytes: () => ctx.res?.writableLength ?? 0,
       });
     },
     resolve: (event, _args, ctx) => {
