@@ -3,8 +3,10 @@ import path from 'node:path';
 import { defineConfig } from 'vitest/config';
 
 const root = path.join(import.meta.dirname, '..');
-// Tests that do not touch a database run once, in the SQLite project.
+// Tests that do not touch a database run once, in the SQLite project; several instances sharing
+// one database run in the PostgreSQL project.
 const databaseFree = ['tests/schema-files.test.ts', 'tests/config.test.ts'];
+const multiInstance = ['tests/cluster.test.ts'];
 
 const postgresUrl = process.env.TIDINGS_TEST_DATABASE_URL;
 if (!postgresUrl) {
@@ -33,7 +35,12 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'sqlite', include: ['tests/**/*.test.ts'], env: { TIDINGS_TEST_PROVIDER: 'sqlite' } },
+        test: {
+          name: 'sqlite',
+          include: ['tests/**/*.test.ts'],
+          exclude: multiInstance,
+          env: { TIDINGS_TEST_PROVIDER: 'sqlite' },
+        },
       },
       ...(postgresUrl
         ? [
