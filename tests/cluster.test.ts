@@ -46,7 +46,7 @@ async function post(url: string, cookie: string, query: string, variables: Recor
     headers: { 'content-type': 'application/json', cookie },
     body: JSON.stringify({ query, variables }),
   });
-  return (await response.json()) as { data?: Record<string, any>; errors?: unknown[] };
+  return (await response.json()) as { data?: Record<string, unknown>; errors?: unknown[] };
 }
 
 const create = 'mutation($input: CreateNotificationInput!) { createNotification(input: $input) { id } }';
