@@ -185,8 +185,20 @@ describe.runIf(provider === 'postgresql' && !unavailable)('several instances on 
     const perUser = 24;
     for (let i = 0; i < perUser; i++) {
       if (i === 8) await a.stop('SIGKILL');
-      if (i === 14) await redis.kill();
-      if (i === 18) await redis.restart();
+      if (i === 14) {
+        await redis.kill();
+        await expect.poll(async () => (await fetch(`${b.url}/readyz`)).status, { timeout: 10_000 }).toBe(503);
+      }
+      if (i === 18) {
+        await redis.restart();
+        await expect
+          .poll(async () => (await fetch(`${b.url}/readyz`)).json(), { timeout: 10_000 })
+          .toEqual({
+            status: 'ready',
+            database: 'ok',
+            redis: 'ok',
+          });
+      }
       const target = alive()[i % alive().length] as string;
       await Promise.all(
         users.map(async (user) => {

@@ -13,13 +13,14 @@ const endedQuery = notificationEvents.replace(
 describe('limits', () => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startServer({ maxStreamsPerUser: 3, rateLimitPerMinute: 5, apiKeyRateLimitPerMinute: 8 });
+    server = await startServer({ rateLimitPerMinute: 5, apiKeyRateLimitPerMinute: 8 });
   });
   afterAll(async () => server?.dispose());
 
-  it('refuses the stream beyond TIDINGS_MAX_STREAMS_PER_USER with 429 TOO_MANY_STREAMS', async () => {
+  it('refuses the 11th stream of a user (TIDINGS_MAX_STREAMS_PER_USER, default 10) with 429 TOO_MANY_STREAMS', async () => {
+    expect(server.config.maxStreamsPerUser).toBe(10);
     const alice = await signUp(server);
-    const open = [subscribe(server, alice.headers), subscribe(server, alice.headers), subscribe(server, alice.headers)];
+    const open = Array.from({ length: 10 }, () => subscribe(server, alice.headers));
     for (const stream of open) await stream.next();
     const refused = await fetch(`${server.url}/graphql?query=${subscription}`, {
       headers: { ...alice.headers, accept: 'text/event-stream' },
@@ -33,7 +34,7 @@ describe('limits', () => {
     open.pop()?.dispose();
     await expect
       .poll(() => server.app.streams.stats().connectionsPerUser.find((u) => u.userId === alice.id)?.connectionCount)
-      .toBe(2);
+      .toBe(9);
     const again = subscribe(server, alice.headers);
     expect(await again.next()).toMatchObject({ __typename: 'NotificationStreamReady' });
     for (const stream of [...open, bobs, again]) stream.dispose();
