@@ -14,7 +14,7 @@ import { createLogger, errorFields, type Logger } from './log.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { migrate } from './migrate.ts';
 import { createNotificationService, type NotificationService } from './notifications.ts';
-import { createNotificationPubSub, type NotificationPubSub, sumStats } from './pubsub.ts';
+import { createNotificationPubSub, type NotificationPubSub } from './pubsub.ts';
 import { useMutationRateLimit } from './rate-limit.ts';
 import { startRetention } from './retention.ts';
 import { schema } from './schema/index.ts';
@@ -63,14 +63,14 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
   if (migrated.applied.length > 0) log.info('database migrated', { applied: migrated.applied });
   const db = await connectDatabase(config.databaseUrl);
   const metrics = createMetrics();
-  let streams: StreamRegistry | undefined;
   const pubsub = createNotificationPubSub({
     redisUrl: config.redisUrl ?? undefined,
     log,
     metrics,
-    localStats: () => streams?.stats() ?? sumStats([]),
+    // Called from a timer, once the registry below exists.
+    localStats: () => registry.stats(),
   });
-  streams = new StreamRegistry({
+  const registry = new StreamRegistry({
     db,
     pubsub,
     log,
@@ -80,7 +80,6 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
     maxStreamsPerUser: config.maxStreamsPerUser,
     credentialCheckMs: config.credentialCheckMs,
   });
-  const registry = streams;
   pubsub.onReconnect(() => registry.catchUpAll());
   const notifications = createNotificationService(db, pubsub, metrics);
   const auth = createAuth(config, db, log, {
@@ -246,7 +245,11 @@ async function readiness(db: Db, pubsub: NotificationPubSub): Promise<Response> 
   );
 }
 
-/** Event streams must reach the client as they are written: no proxy caching or buffering. */
+/**
+ * Event streams must reach the client as they are written: no proxy caching or buffering. Our own
+ * SSE writer (sse.ts) sets these already; this covers the streams it does not write: graphql-sse's
+ * single-connection mode and Yoga's one-result error streams.
+ */
 function streamHeaders(): Plugin {
   return {
     onResponse({ response }) {

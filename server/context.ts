@@ -1,6 +1,4 @@
-import type { YogaInitialContext } from 'graphql-yoga';
 import type { Auth } from './auth.ts';
-import type { Config } from './config.ts';
 import type { Db } from './db.ts';
 import { unauthenticated } from './errors.ts';
 import type { NotificationService } from './notifications.ts';
@@ -12,7 +10,6 @@ import type { StreamCredential, StreamRegistry } from './streams.ts';
 export interface Viewer {
   userId: string;
   role: 'admin' | 'user';
-  via: 'session' | 'apiKey';
   /** Admins and API keys may create notifications for anyone and read stream statistics. */
   privileged: boolean;
   /** The session or API key this request came with: streams end when it does. */
@@ -31,19 +28,11 @@ export interface Context extends CursorCarrier {
   res?: { destroy(): void; readonly writableLength: number };
 }
 
-export interface AppServices {
-  config: Config;
-  db: Db;
-  auth: Auth;
-  notifications: NotificationService;
-  streams: StreamRegistry;
-}
-
 /**
  * Finds the viewer of a request: the Better Auth session cookie first, then an `x-api-key`
  * header. Cached per request, since single-connection SSE asks twice (authenticate, then context).
  */
-export function createViewerResolver({ auth, db }: Pick<AppServices, 'auth' | 'db'>) {
+export function createViewerResolver({ auth, db }: { auth: Auth; db: Db }) {
   const cache = new WeakMap<Request, Promise<Viewer | null>>();
 
   async function resolve(request: Request): Promise<Viewer | null> {
@@ -71,8 +60,7 @@ export function createViewerResolver({ auth, db }: Pick<AppServices, 'auth' | 'd
 
 function viewerOf(userId: string, role: string | null | undefined, credential: StreamCredential): Viewer {
   const isAdmin = role === 'admin';
-  const via = credential.kind === 'session' ? 'session' : 'apiKey';
-  return { userId, role: isAdmin ? 'admin' : 'user', via, privileged: isAdmin || via === 'apiKey', credential };
+  return { userId, role: isAdmin ? 'admin' : 'user', privileged: isAdmin || credential.kind === 'apiKey', credential };
 }
 
 /** The viewer, or the UNAUTHENTICATED error every operation but introspection answers without one. */
@@ -80,5 +68,3 @@ export function requireViewer(ctx: Context): Viewer {
   if (!ctx.viewer) throw unauthenticated();
   return ctx.viewer;
 }
-
-export type InitialContext = YogaInitialContext;

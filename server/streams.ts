@@ -286,6 +286,7 @@ export class NotificationStream implements AsyncIterableIterator<StreamEvent> {
   #waiting: ((result: IteratorResult<StreamEvent>) => void) | undefined;
   /** Live events that arrived before the stream began or while it replays. */
   #held: NotificationEventPayload[] | undefined = [];
+  #heldBytes = 0;
   #ahead = new Map<number, NotificationEventPayload>();
   #replay: Replay | undefined;
   #filling = false;
@@ -332,7 +333,8 @@ export class NotificationStream implements AsyncIterableIterator<StreamEvent> {
     if (this.#closed) return;
     if (this.#held) {
       this.#held.push(event);
-      this.#checkBuffer(sizeOf(event));
+      this.#heldBytes += sizeOf(event);
+      this.#checkBuffer();
       return;
     }
     const seq = decodeCursor(event.cursor);
@@ -363,6 +365,7 @@ export class NotificationStream implements AsyncIterableIterator<StreamEvent> {
     this.#push({ type: 'NotificationStreamReady', at: now(), replayed, ...this.#position() });
     const held = this.#held ?? [];
     this.#held = undefined;
+    this.#heldBytes = 0;
     for (const event of held) this.deliver(event);
   }
 
@@ -443,15 +446,15 @@ export class NotificationStream implements AsyncIterableIterator<StreamEvent> {
       this.#queue.push(event);
       this.#queuedBytes += sizeOf(event);
     }
-    this.#checkBuffer(0);
+    this.#checkBuffer();
   }
 
   /**
    * A client that stops reading would otherwise make the server hold its events without bound:
    * in this stream's queue, or, as Yoga keeps writing, in the socket's buffer.
    */
-  #checkBuffer(extra: number) {
-    const buffered = this.#queuedBytes + extra + this.#heldBytes() + (this.options.unsentBytes?.() ?? 0);
+  #checkBuffer() {
+    const buffered = this.#queuedBytes + this.#heldBytes + (this.options.unsentBytes?.() ?? 0);
     if (buffered <= this.options.maxBufferBytes) return;
     this.options.metrics.slowConsumers.inc();
     this.options.log.warn('slow consumer disconnected', { userId: this.userId, bufferedBytes: buffered });
@@ -459,12 +462,6 @@ export class NotificationStream implements AsyncIterableIterator<StreamEvent> {
     this.#queuedBytes = 0;
     this.close('slow consumer');
     this.options.abort?.();
-  }
-
-  #heldBytes() {
-    let bytes = 0;
-    for (const event of this.#held ?? []) bytes += sizeOf(event);
-    return bytes;
   }
 
   next(): Promise<IteratorResult<StreamEvent>> {
