@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Db, Tx } from './db.ts';
 import { badUserInput, notFound } from './errors.ts';
 import { encodeCursor, type NotificationEventPayload, snapshotOf } from './events.ts';
@@ -56,11 +57,11 @@ export function createNotificationService(db: Db, pubsub: NotificationPubSub, me
       outcome = await db.$transaction(async (tx) => {
         const seq = await nextSeq(tx, userId);
         const { result, event: partial } = await write(tx);
-        const unreadCount = await tx.notification.count({ where: { recipientId: userId, readAt: null } });
+        const unreadCount = await countUnread(tx, userId);
         const event = { ...partial, cursor: encodeCursor(seq), unreadCount } as NotificationEventPayload;
-        await tx.userEvent.create({
-          data: { userId, seq, type: event.type, payload: event as unknown as Prisma.InputJsonValue },
-        });
+        await tx.$executeRaw`
+          INSERT INTO user_event ("userId", seq, type, payload, "createdAt")
+          VALUES (${userId}, ${seq}, ${event.type}, ${JSON.stringify(event)}, ${new Date()})`;
         return { result, event };
       }, transactionOptions);
     } catch (error) {
@@ -75,19 +76,24 @@ export function createNotificationService(db: Db, pubsub: NotificationPubSub, me
   return {
     async create(input) {
       const notification = await writeEvent(input.recipientId, async (tx) => {
-        const notification = await tx.notification.create({
-          data: {
-            recipientId: input.recipientId,
-            title: input.title,
-            body: input.body ?? null,
-            kind: input.kind ?? 'info',
-            url: input.url ?? null,
-            data: input.data ?? undefined,
-          },
-        });
+        const notification: Notification = {
+          id: newId(),
+          recipientId: input.recipientId,
+          title: input.title,
+          body: input.body ?? null,
+          kind: input.kind ?? 'info',
+          url: input.url ?? null,
+          data: (input.data ?? null) as Notification['data'],
+          readAt: null,
+          createdAt: new Date(),
+        };
+        const { id, recipientId, kind, title, body, url, data, createdAt } = notification;
+        await tx.$executeRaw`
+          INSERT INTO notification (id, "recipientId", kind, title, body, url, data, "createdAt")
+          VALUES (${id}, ${recipientId}, ${kind}, ${title}, ${body}, ${url}, ${data === null ? null : JSON.stringify(data)}, ${createdAt})`;
         return { result: notification, event: { type: 'NotificationCreated', notification: snapshotOf(notification) } };
       }).catch((error: unknown) => {
-        if (isRecordNotFound(error)) throw badUserInput('recipientId', `no user with id "${input.recipientId}".`);
+        if (error instanceof NoSuchUser) throw badUserInput('recipientId', `no user with id "${input.recipientId}".`);
         throw error;
       });
       return notification;
@@ -128,17 +134,34 @@ export function createNotificationService(db: Db, pubsub: NotificationPubSub, me
   };
 }
 
+/** The recipient of a write does not exist. */
+class NoSuchUser extends Error {}
+
+// The statements every write runs are raw SQL (the same text on SQLite and PostgreSQL): through
+// Prisma's query compiler each cost about 0.7 ms of CPU, a raw statement about 0.15 ms.
+
+/** Bumps the user's event sequence, taking the user's row lock on PostgreSQL until commit. */
 async function nextSeq(tx: Tx, userId: string): Promise<number> {
-  const { lastEventSeq } = await tx.user.update({
-    where: { id: userId },
-    data: { lastEventSeq: { increment: 1 } },
-    select: { lastEventSeq: true },
-  });
-  return lastEventSeq;
+  const [row] = await tx.$queryRaw<{ lastEventSeq: number | bigint }[]>`
+    UPDATE "user" SET "lastEventSeq" = "lastEventSeq" + 1 WHERE id = ${userId} RETURNING "lastEventSeq"`;
+  if (!row) throw new NoSuchUser();
+  return Number(row.lastEventSeq);
 }
 
-function isRecordNotFound(error: unknown) {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'P2025';
+async function countUnread(tx: Tx, userId: string): Promise<number> {
+  const [row] = await tx.$queryRaw<{ unread: number | bigint }[]>`
+    SELECT COUNT(*) AS unread FROM notification WHERE "recipientId" = ${userId} AND "readAt" IS NULL`;
+  return Number(row?.unread ?? 0);
 }
+
+/**
+ * A collision-resistant id in the shape of Prisma's cuid(): "c", the time in base 36, a counter,
+ * and random characters; ids made later in this process sort after earlier ones.
+ */
+function newId(): string {
+  counter = (counter + 1) % 1_679_616;
+  return `c${Date.now().toString(36).padStart(8, '0')}${counter.toString(36).padStart(4, '0')}${randomBytes(8).toString('hex').slice(0, 12)}`;
+}
+let counter = Math.floor(Math.random() * 1_679_616);
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
