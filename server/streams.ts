@@ -61,6 +61,11 @@ export class StreamRegistry {
 
   constructor(private readonly options: StreamRegistryOptions) {}
 
+  /** How often streams hear a heartbeat: clients size their watchdog from it. */
+  get heartbeatMs(): number {
+    return this.options.heartbeatMs;
+  }
+
   /**
    * Opens a stream of `userId`'s events. It listens (and waits until the pub/sub confirms it) before
    * it reads the user's latest cursor, so nothing committed after that read can be missed. With

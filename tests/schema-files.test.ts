@@ -29,6 +29,17 @@ describe('committed generated files are fresh', () => {
     expect((result as { code?: number }).code ?? 0).toBe(0);
   });
 
+  it('web/src/gql matches the documents in web/src and the schema (run `npm run generate`)', async () => {
+    const { generate } = await import('@graphql-codegen/cli');
+    const { default: config } = await import('../codegen.ts');
+    const outputs = await generate({ ...config, cwd: root, silent: true }, false);
+    const client = outputs.filter((output: { filename: string }) => output.filename.includes('web/src/gql/'));
+    expect(client.length).toBeGreaterThan(0);
+    for (const output of client) {
+      expect(readFileSync(path.resolve(root, output.filename), 'utf8'), output.filename).toBe(output.content);
+    }
+  });
+
   it('the API keeps the names other tools depend on', () => {
     const signature = (typeName: 'Query' | 'Mutation' | 'Subscription', field: string) => {
       const found = schema.getType(typeName);

@@ -7,6 +7,8 @@ const root = path.join(import.meta.dirname, '..');
 // one database run in the PostgreSQL project.
 const databaseFree = ['tests/schema-files.test.ts', 'tests/config.test.ts'];
 const multiInstance = ['tests/cluster.test.ts'];
+// The web client's unit tests: no server, no database, run once.
+const webUnit = 'tests/web/**';
 
 const postgresUrl = process.env.TIDINGS_TEST_DATABASE_URL;
 if (!postgresUrl) {
@@ -35,10 +37,14 @@ export default defineConfig({
     projects: [
       {
         extends: true,
+        test: { name: 'web', include: ['tests/web/**/*.test.ts'] },
+      },
+      {
+        extends: true,
         test: {
           name: 'sqlite',
           include: ['tests/**/*.test.ts'],
-          exclude: multiInstance,
+          exclude: [...multiInstance, webUnit],
           env: { TIDINGS_TEST_PROVIDER: 'sqlite' },
         },
       },
@@ -49,7 +55,7 @@ export default defineConfig({
               test: {
                 name: 'postgresql',
                 include: ['tests/**/*.test.ts'],
-                exclude: databaseFree,
+                exclude: [...databaseFree, webUnit],
                 env: { TIDINGS_TEST_PROVIDER: 'postgresql' },
               },
             },

@@ -55,6 +55,11 @@ eventType('NotificationStreamReady', 'Sent once the stream is listening, after a
   replayed: t.exposeInt('replayed', {
     description: 'How many events were replayed from the log before this one (0 without `after`).',
   }),
+  heartbeatMs: t.int({
+    description:
+      'How often this stream sends NotificationStreamHeartbeat (TIDINGS_HEARTBEAT_MS). Clients treat 2.5 times this with nothing received as a dead stream.',
+    resolve: (_event, _args, ctx) => ctx.streams.heartbeatMs,
+  }),
 }));
 
 eventType('NotificationStreamHeartbeat', 'Sent every TIDINGS_HEARTBEAT_MS: the stream is alive.', (t) => ({

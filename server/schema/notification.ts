@@ -1,5 +1,5 @@
 import { requireViewer } from '../context.ts';
-import { forbidden } from '../errors.ts';
+import { badUserInput, forbidden } from '../errors.ts';
 import { validNotification } from '../validation.ts';
 import { builder } from './builder.ts';
 
@@ -49,6 +49,10 @@ const CreateNotificationInput = builder.inputType('CreateNotificationInput', {
       required: false,
       description: "The recipient's user id; the viewer when left out. Only admins and API keys may name someone else.",
     }),
+    recipientEmail: t.string({
+      required: false,
+      description: "Instead of recipientId: the recipient's email address. Admins and API keys only.",
+    }),
     title: t.string({ required: true, description: '1 to 200 characters.' }),
     body: t.string({ required: false, description: 'Up to 2,000 characters.' }),
     kind: t.string({
@@ -73,9 +77,17 @@ builder.mutationFields((t) => ({
   createNotification: t.field({
     type: Notification,
     args: { input: t.arg({ type: CreateNotificationInput, required: true }) },
-    resolve: (_root, { input }, ctx) => {
+    resolve: async (_root, { input: { recipientEmail, ...input } }, ctx) => {
       const viewer = requireViewer(ctx);
-      const recipientId = input.recipientId ? String(input.recipientId) : viewer.userId;
+      if (recipientEmail != null && input.recipientId != null) {
+        throw badUserInput('recipientEmail', 'Name the recipient by id or by email, not both.');
+      }
+      const recipientId =
+        recipientEmail != null
+          ? await recipientIdByEmail(ctx, recipientEmail)
+          : input.recipientId
+            ? String(input.recipientId)
+            : viewer.userId;
       if (recipientId !== viewer.userId && !viewer.privileged) {
         throw forbidden('Only admins and API keys may notify other users.');
       }
@@ -97,3 +109,11 @@ builder.mutationFields((t) => ({
     resolve: (_root, { id }, ctx) => ctx.notifications.delete(requireViewer(ctx).userId, String(id)),
   }),
 }));
+
+/** Looks a recipient up by email; only privileged callers learn whether an address has an account. */
+async function recipientIdByEmail(ctx: import('../context.ts').Context, email: string): Promise<string> {
+  if (!requireViewer(ctx).privileged) throw forbidden('Only admins and API keys may notify other users.');
+  const user = await ctx.db.user.findUnique({ where: { email: email.trim().toLowerCase() }, select: { id: true } });
+  if (!user) throw badUserInput('recipientEmail', `No user has the email address ${email.trim()}.`);
+  return user.id;
+}

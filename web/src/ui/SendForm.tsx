@@ -1,0 +1,62 @@
+import { type FormEvent, useState } from 'react';
+import { useMutation } from 'urql';
+import { CreateNotificationMutation } from '../notifications/documents.ts';
+
+/** Sends a notification: to yourself, or (admins) to anyone by email. Shows the whole loop in a minute. */
+export function SendForm({ isAdmin }: { isAdmin: boolean }) {
+  const [{ fetching }, create] = useMutation(CreateNotificationMutation);
+  const [message, setMessage] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
+
+  async function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const formElement = event.currentTarget;
+    const form = new FormData(formElement);
+    const text = (name: string) => String(form.get(name) ?? '').trim() || undefined;
+    const recipientEmail = isAdmin ? text('recipientEmail') : undefined;
+    const result = await create({
+      input: { title: text('title') ?? '', body: text('body'), url: text('url'), recipientEmail },
+    });
+    if (result.error) {
+      setMessage({ kind: 'error', text: result.error.graphQLErrors[0]?.message ?? result.error.message });
+      return;
+    }
+    setMessage({ kind: 'ok', text: recipientEmail ? `Sent to ${recipientEmail}.` : 'Sent to you: watch the bell.' });
+    (formElement.elements.namedItem('title') as HTMLInputElement).value = '';
+    (formElement.elements.namedItem('body') as HTMLTextAreaElement).value = '';
+  }
+
+  return (
+    <form className="card send-form" onSubmit={submit} aria-labelledby="send-title">
+      <h2 id="send-title">Send a notification</h2>
+      {isAdmin && (
+        <label>
+          To (email, blank for yourself)
+          <input name="recipientEmail" type="email" placeholder="someone@example.com" />
+        </label>
+      )}
+      <label>
+        Title
+        <input name="title" required maxLength={200} placeholder="Your build passed" />
+      </label>
+      <label>
+        Message <span className="muted">(optional)</span>
+        <textarea name="body" maxLength={2000} rows={2} />
+      </label>
+      <label>
+        Link <span className="muted">(optional)</span>
+        <input name="url" type="url" placeholder="https://example.com/builds/42" />
+      </label>
+      <button type="submit" className="primary" disabled={fetching}>
+        {fetching ? 'Sending…' : 'Send'}
+      </button>
+      {message && (
+        <p
+          className={message.kind === 'ok' ? 'ok small' : 'error small'}
+          role={message.kind === 'ok' ? 'status' : 'alert'}
+        >
+          {message.text}
+        </p>
+      )}
+    </form>
+  );
+}
