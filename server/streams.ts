@@ -94,12 +94,13 @@ export class StreamRegistry {
     this.#add(stream);
     try {
       await listening.ready;
-      const user = await this.options.db.user.findUnique({
-        where: { id: userId },
-        select: { lastEventSeq: true, _count: { select: { notifications: { where: { readAt: null } } } } },
-      });
-      const latest = user?.lastEventSeq ?? 0;
-      const unreadCount = user?._count.notifications ?? 0;
+      // Raw SQL: through Prisma's query compiler this read cost about 1 ms of CPU per stream open.
+      const [user] = await this.options.db.$queryRaw<{ lastEventSeq: number | bigint; unread: number | bigint }[]>`
+        SELECT "lastEventSeq",
+          (SELECT COUNT(*) FROM notification WHERE "recipientId" = ${userId} AND "readAt" IS NULL) AS unread
+        FROM "user" WHERE id = ${userId}`;
+      const latest = Number(user?.lastEventSeq ?? 0);
+      const unreadCount = Number(user?.unread ?? 0);
       const afterSeq = options.after == null ? latest : decodeCursor(options.after);
       const resync = await this.#resyncReason(userId, afterSeq, latest);
       if (resync) {
