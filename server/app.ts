@@ -21,6 +21,7 @@ import { schema } from './schema/index.ts';
 import { useResumableSSE } from './sse.ts';
 import { createStreamTokens } from './stream-tokens.ts';
 import { StreamRegistry } from './streams.ts';
+import { loadWebClient } from './web-client.ts';
 
 export interface App {
   /** Listens on the configured port (0: any free one) and resolves with the server's base URL. */
@@ -63,6 +64,10 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
   if (migrated.applied.length > 0) log.info('database migrated', { applied: migrated.applied });
   const db = await connectDatabase(config.databaseUrl);
   const metrics = createMetrics();
+  const webClient = config.webDir ? loadWebClient(config.webDir) : null;
+  if (config.webDir && !webClient) {
+    log.info('no web client build; / leads to GraphiQL (npm start builds it)', { webDir: config.webDir });
+  }
   const pubsub = createNotificationPubSub({
     redisUrl: config.redisUrl ?? undefined,
     log,
@@ -148,7 +153,7 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
       }),
       useMutationRateLimit({ perUser: config.rateLimitPerMinute, perApiKey: config.apiKeyRateLimitPerMinute }, metrics),
       useResumableSSE(),
-      routes({ db, auth, pubsub, metrics }),
+      routes({ db, auth, pubsub, metrics, webClient }),
       streamHeaders(),
     ],
   });
@@ -202,11 +207,13 @@ function routes({
   auth,
   pubsub,
   metrics,
+  webClient,
 }: {
   db: Db;
   auth: Auth;
   pubsub: NotificationPubSub;
   metrics: Metrics;
+  webClient: ReturnType<typeof loadWebClient>;
 }): Plugin {
   return {
     async onRequest({ request, url, endResponse }) {
@@ -220,6 +227,9 @@ function routes({
         endResponse(
           new Response(await metrics.registry.metrics(), { headers: { 'content-type': metrics.registry.contentType } }),
         );
+      } else if (webClient && !url.pathname.startsWith('/graphql')) {
+        const file = webClient(request, url);
+        if (file) endResponse(file);
       } else if (url.pathname === '/') {
         endResponse(Response.redirect(new URL('/graphql', url), 302));
       }

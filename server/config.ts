@@ -27,6 +27,8 @@ export interface Config {
   credentialCheckMs: number;
   production: boolean;
   logLevel: LogLevel;
+  /** The built web client served at `/`; null serves none (`/` then leads to GraphiQL). */
+  webDir: string | null;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -55,6 +57,12 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
           .filter(Boolean)
       : [new URL(publicUrl).origin]);
   const logLevel = overrides.logLevel ?? parseLogLevel(env.LOG_LEVEL);
+  const webDir =
+    overrides.webDir !== undefined
+      ? overrides.webDir
+      : env.TIDINGS_WEB_DIR === 'off'
+        ? null
+        : path.resolve(env.TIDINGS_WEB_DIR || path.join(import.meta.dirname, '..', 'web', 'dist'));
 
   return {
     port,
@@ -83,6 +91,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
       overrides.credentialCheckMs ?? integer(env, 'TIDINGS_CREDENTIAL_CHECK_MS', 30_000, { min: 50, max: 3_600_000 }),
     production,
     logLevel,
+    webDir,
   };
 }
 

@@ -1,3 +1,6 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +10,51 @@ import { provider } from './helpers/database.ts';
 import { codes, gql, notify } from './helpers/graphql.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
 import { subscribe } from './helpers/sse.ts';
+
+describe('the built web client at /', () => {
+  let server: TestServer;
+  let webDir: string;
+  beforeAll(async () => {
+    webDir = mkdtempSync(path.join(tmpdir(), 'tidings-web-'));
+    mkdirSync(path.join(webDir, 'assets'));
+    writeFileSync(path.join(webDir, 'index.html'), '<!doctype html><title>Tidings</title>');
+    writeFileSync(path.join(webDir, 'assets', 'index-abc123.js'), 'console.log(1)');
+    server = await startServer({ webDir });
+  });
+  afterAll(async () => {
+    await server?.dispose();
+    rmSync(webDir, { recursive: true, force: true });
+  });
+
+  it('serves index.html at / without caching it, and hashed assets for a year', async () => {
+    const page = await fetch(`${server.url}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(page.headers.get('cache-control')).toBe('no-cache');
+    expect(await page.text()).toContain('<title>Tidings</title>');
+
+    const asset = await fetch(`${server.url}/assets/index-abc123.js`);
+    expect(asset.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(asset.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    const again = await fetch(`${server.url}/assets/index-abc123.js`, {
+      headers: { 'if-none-match': asset.headers.get('etag') ?? '' },
+    });
+    expect(again.status).toBe(304);
+  });
+
+  it('answers page navigations with index.html, but a missing file with 404', async () => {
+    const navigation = await fetch(`${server.url}/settings`, { headers: { accept: 'text/html' } });
+    expect(await navigation.text()).toContain('<title>Tidings</title>');
+    expect((await fetch(`${server.url}/assets/missing.js`)).status).toBe(404);
+  });
+
+  it('keeps GraphiQL, auth and health where they were', async () => {
+    const graphiql = await fetch(`${server.url}/graphql`, { headers: { accept: 'text/html' } });
+    expect(await graphiql.text()).toContain('<title>Tidings GraphiQL</title>');
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${server.url}/api/auth/get-session`)).status).toBe(200);
+  });
+});
 
 describe('the HTTP surface', () => {
   let server: TestServer;
@@ -33,7 +81,7 @@ describe('the HTTP surface', () => {
     expect(html).toContain('x-api-key');
   });
 
-  it('sends / to GraphiQL', async () => {
+  it('sends / to GraphiQL when no web client is built', async () => {
     const response = await fetch(`${server.url}/`, { redirect: 'manual' });
     expect(response.status).toBe(302);
     expect(response.headers.get('location')).toBe(`${server.url}/graphql`);

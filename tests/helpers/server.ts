@@ -13,6 +13,10 @@ export interface TestServer {
   config: Config;
   /** Every log line the server wrote, as parsed objects. */
   logs: { level: string; msg: string; [field: string]: unknown }[];
+  /** Stops the server as a deploy would (streams complete); the database stays. */
+  stop(): Promise<void>;
+  /** Starts it again on the same port and database, as a new process would. */
+  start(): Promise<void>;
   dispose(): Promise<void>;
 }
 
@@ -30,6 +34,8 @@ export async function startServer(overrides: Partial<Config> = {}): Promise<Test
       authSecret: 'a-test-secret-that-is-at-least-32-characters',
       logLevel: 'debug',
       heartbeatMs: 60_000,
+      // Only the browser tests serve the web client (they build it first).
+      webDir: null,
       ...overrides,
     },
   );
@@ -40,15 +46,31 @@ export async function startServer(overrides: Partial<Config> = {}): Promise<Test
       logs.push({ ...fields, level, msg });
     };
   const log: Logger = { debug: record('debug'), info: record('info'), warn: record('warn'), error: record('error') };
-  const app = await buildApp(config, log);
+  let app = await buildApp(config, log);
   const url = await app.start();
+  let running = true;
+  const port = Number(new URL(url).port);
   return {
-    app,
+    get app() {
+      return app;
+    },
     url,
     config,
     logs,
-    async dispose() {
+    async stop() {
+      if (!running) return;
+      running = false;
       await app.stop();
+    },
+    async start() {
+      if (running) return;
+      app = await buildApp({ ...config, port }, log);
+      await app.start();
+      running = true;
+    },
+    async dispose() {
+      if (running) await app.stop();
+      running = false;
       await database.drop();
       rmSync(dataDir, { recursive: true, force: true });
     },

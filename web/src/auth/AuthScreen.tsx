@@ -1,4 +1,5 @@
 import { type FormEvent, useId, useState } from 'react';
+import { BellIcon } from '../ui/BellIcon.tsx';
 import { authClient } from './client.ts';
 
 type Mode = 'sign-in' | 'sign-up';
@@ -29,7 +30,7 @@ export function AuthScreen({ notice }: { notice: string | null }) {
     <main className="auth">
       <form className="card auth-card" onSubmit={submit} aria-labelledby={`${id}-title`}>
         <h1 id={`${id}-title`}>
-          <span aria-hidden="true">🔔</span> Tidings
+          <BellIcon size={26} /> Tidings
         </h1>
         <p className="muted">{mode === 'sign-in' ? 'Sign in to see your notifications.' : 'Create an account.'}</p>
         {notice && (

@@ -3,6 +3,7 @@ import { useQuery } from 'urql';
 import { MeQuery } from '../notifications/documents.ts';
 import { useNotificationStream, useNotifications } from '../notifications/hooks.ts';
 import { Announcer } from './Announcer.tsx';
+import { BellIcon } from './BellIcon.tsx';
 import { ConnectionIndicator } from './ConnectionIndicator.tsx';
 import { DesktopNotifications } from './DesktopNotifications.tsx';
 import { NotificationPanel } from './NotificationPanel.tsx';
@@ -47,7 +48,7 @@ export function Home({ user, onSignOut }: HomeProps) {
     <>
       <header className="topbar">
         <span className="brand">
-          <span aria-hidden="true">🔔</span> Tidings
+          <BellIcon size={20} /> Tidings
         </span>
         <ConnectionIndicator />
         <div className="bell-wrap">
@@ -60,12 +61,7 @@ export function Home({ user, onSignOut }: HomeProps) {
             aria-label={unreadCount > 0 ? `Notifications, ${unreadCount} unread` : 'Notifications'}
             onClick={() => setOpen(!open)}
           >
-            <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true">
-              <path
-                fill="currentColor"
-                d="M12 22a2.5 2.5 0 0 0 2.45-2h-4.9A2.5 2.5 0 0 0 12 22Zm7-6V11a7 7 0 0 0-5.5-6.84V3.5a1.5 1.5 0 0 0-3 0v.66A7 7 0 0 0 5 11v5l-2 2v1h18v-1Z"
-              />
-            </svg>
+            <BellIcon />
             {unreadCount > 0 && (
               <span className="badge" data-testid="unread-badge">
                 {unreadCount > 99 ? '99+' : unreadCount}

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import { type Notification, useNotifications } from '../notifications/hooks.ts';
+import { BellIcon } from './BellIcon.tsx';
 import { timeAgo, useNow } from './time.ts';
 
 /** The list: newest first, unread marked, infinite scroll, mark read / all read, delete. */
@@ -78,8 +79,8 @@ export function NotificationPanel({ id, onClose }: { id: string; onClose(): void
         <p className="empty muted">Loading…</p>
       ) : notifications.length === 0 ? (
         <div className="empty">
-          <p aria-hidden="true" className="empty-bell">
-            🔕
+          <p className="empty-bell">
+            <BellIcon size={36} off />
           </p>
           <p>You are all caught up.</p>
           <p className="muted small">New notifications appear here the moment they are sent.</p>

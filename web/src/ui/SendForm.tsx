@@ -39,11 +39,15 @@ export function SendForm({ isAdmin }: { isAdmin: boolean }) {
         <input name="title" required maxLength={200} placeholder="Your build passed" />
       </label>
       <label>
-        Message <span className="muted">(optional)</span>
+        <span>
+          Message <span className="muted">(optional)</span>
+        </span>
         <textarea name="body" maxLength={2000} rows={2} />
       </label>
       <label>
-        Link <span className="muted">(optional)</span>
+        <span>
+          Link <span className="muted">(optional)</span>
+        </span>
         <input name="url" type="url" placeholder="https://example.com/builds/42" />
       </label>
       <button type="submit" className="primary" disabled={fetching}>

@@ -1,4 +1,4 @@
-import { stringifyDocument } from '@urql/core';
+import { formatDocument, stringifyDocument } from '@urql/core';
 import { createClient, NetworkError } from 'graphql-sse';
 import { NotificationEventsSubscription } from '../notifications/documents.ts';
 import { type StreamTransport, UnauthenticatedError } from '../notifications/stream.ts';
@@ -19,7 +19,9 @@ export function graphqlSseTransport(url: string = new URL(streamPath, location.h
     // A function: graphql-sse writes into the object it is given.
     headers: () => ({}),
   });
-  const query = stringifyDocument(NotificationEventsSubscription);
+  // With __typename on every selection, as urql sends its own operations: graphcache needs it to
+  // normalize the notifications inside events.
+  const query = stringifyDocument(formatDocument(NotificationEventsSubscription));
 
   return (cursor, sink) =>
     client.subscribe(

@@ -1,0 +1,207 @@
+import { execFile } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildWebClient, isFresh } from '../../web/build.ts';
+import { browserUnavailable, launchBrowser, outputDir } from '../helpers/browser.ts';
+import { gql, notify } from '../helpers/graphql.ts';
+import { startServer, type TestServer } from '../helpers/server.ts';
+
+const unavailable = browserUnavailable();
+if (unavailable && process.env.CI === 'true') throw new Error(`CI=true and ${unavailable}`);
+if (unavailable) process.stderr.write(`\n⚠ Skipping the web client browser tests: ${unavailable}\n`);
+
+const root = path.join(import.meta.dirname, '..', '..');
+const bin = path.join(root, 'server', 'bin', 'tidings.js');
+const execute = promisify(execFile);
+const webDir = path.join(root, 'web', 'dist');
+/** Generous: the machine is shared and noisy. The product's own latency is measured by `npm run bench`. */
+const soon = { timeout: 10_000 };
+
+const badge = (page: Page) => page.getByTestId('unread-badge');
+const status = (page: Page) => page.locator('.connection').getAttribute('data-status');
+const item = (page: Page, title: string) => page.locator('.notification', { hasText: title });
+
+async function signUpThroughTheForm(page: Page, email: string) {
+  await page.getByRole('button', { name: 'No account yet? Sign up' }).click();
+  await page.getByLabel('Name').fill('Ada');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill('correct horse battery');
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.getByRole('button', { name: /^Notifications/ }).waitFor();
+}
+
+async function openPanel(page: Page) {
+  const bell = page.getByRole('button', { name: /^Notifications/ });
+  if ((await bell.getAttribute('aria-expanded')) !== 'true') await bell.click();
+  await page.getByRole('region', { name: 'Notifications' }).waitFor();
+}
+
+describe.skipIf(unavailable !== null)('the web client in a real browser', () => {
+  let server: TestServer;
+  let browser: Browser;
+  let context: BrowserContext;
+  let first: Page;
+  let second: Page;
+  let cookie: Record<string, string>;
+  const email = `ada-${Date.now()}@example.com`;
+
+  beforeAll(async () => {
+    if (!isFresh()) await buildWebClient(() => {});
+    // A short heartbeat, so the client's watchdog is exercised with the server's own value.
+    server = await startServer({ webDir, heartbeatMs: 2_000 });
+    browser = await launchBrowser();
+    context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+  }, 120_000);
+  afterAll(async () => {
+    await context?.close();
+    await browser?.close();
+    await server?.dispose();
+  });
+
+  it('a new user signs up, sends a notification from the form, and sees it in two tabs at once', async () => {
+    first = await context.newPage();
+    await first.goto(server.url);
+    await signUpThroughTheForm(first, email);
+    await expect.poll(() => status(first), soon).toBe('connected');
+
+    second = await context.newPage();
+    await second.goto(server.url);
+    await expect.poll(() => status(second), soon).toBe('connected');
+    // One stream for the whole browser: the second tab follows the first.
+    await expect.poll(() => server.app.streams.stats().totalConnections, soon).toBe(1);
+
+    await openPanel(first);
+    await openPanel(second);
+    await expect(first.getByText('You are all caught up.').isVisible()).resolves.toBe(true);
+
+    await first.getByLabel('Title').fill('Hello from the form');
+    await first.getByRole('button', { name: 'Send' }).click();
+    await item(first, 'Hello from the form').waitFor(soon);
+    await item(second, 'Hello from the form').waitFor(soon);
+    await expect.poll(() => badge(first).textContent(), soon).toBe('1');
+    await expect.poll(() => badge(second).textContent(), soon).toBe('1');
+  });
+
+  it('follows events from the API in both tabs: create, mark read, mark all read, delete', async () => {
+    const signIn = await fetch(`${server.url}/api/auth/sign-in/email`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: server.url },
+      body: JSON.stringify({ email, password: 'correct horse battery' }),
+    });
+    cookie = {
+      cookie: signIn.headers
+        .getSetCookie()
+        .map((line) => line.split(';')[0])
+        .join('; '),
+    };
+
+    await notify(server, cookie, { title: 'Build 42 passed', body: 'All 162 tests green.' });
+    await notify(server, cookie, { title: 'Deploy finished' });
+    for (const page of [first, second]) {
+      await item(page, 'Deploy finished').waitFor(soon);
+      await expect.poll(() => badge(page).textContent(), soon).toBe('3');
+    }
+    // Newest first.
+    const titles = await second.locator('.notification-title').allTextContents();
+    expect(titles).toEqual(['Deploy finished', 'Build 42 passed', 'Hello from the form']);
+
+    mkdirSync(outputDir, { recursive: true });
+    await first.screenshot({ path: path.join(outputDir, `web-panel-${server.config.provider}.png`) });
+
+    await item(first, 'Build 42 passed').getByRole('button', { name: 'Unread: Build 42 passed' }).click();
+    await expect.poll(() => item(second, 'Build 42 passed').getAttribute('class'), soon).toBe('notification');
+    await expect.poll(() => badge(second).textContent(), soon).toBe('2');
+
+    await second.getByRole('button', { name: 'Mark all as read' }).click();
+    for (const page of [first, second]) {
+      await expect.poll(() => badge(page).count(), soon).toBe(0);
+      await expect.poll(() => page.locator('.notification.unread').count(), soon).toBe(0);
+    }
+
+    await second.getByRole('button', { name: 'Delete notification Deploy finished' }).click();
+    await expect.poll(() => item(first, 'Deploy finished').count(), soon).toBe(0);
+    const unread = await gql<{ unreadNotificationCount: number }>(server, '{ unreadNotificationCount }', {}, cookie);
+    expect(unread.data?.unreadNotificationCount).toBe(0);
+  });
+
+  it('when the streaming tab closes, the other takes over the stream', async () => {
+    const before = server.app.streams.stats().totalConnections;
+    expect(before).toBe(1);
+    await first.close();
+    await expect.poll(() => status(second), soon).toBe('connected');
+    await notify(server, cookie, { title: 'After the handover' });
+    await item(second, 'After the handover').waitFor(soon);
+    await expect.poll(() => server.app.streams.stats().totalConnections, soon).toBe(1);
+    first = await context.newPage();
+    await first.goto(server.url);
+    await openPanel(first);
+    await item(first, 'After the handover').waitFor(soon);
+  });
+
+  it('survives a server restart: leaves "connected", then resumes and shows what it missed, without a reload', async () => {
+    await server.stop();
+    await expect.poll(() => status(second), soon).not.toBe('connected');
+    await expect
+      .poll(() => second.locator('.connection-label').textContent(), soon)
+      .toMatch(/Reconnecting in \d+ s|Connecting/);
+
+    // Sent while no server runs: `tidings notify` writes straight to the database.
+    const { stdout } = await execute(
+      process.execPath,
+      [bin, 'notify', '--to', email, '--title', 'Sent while you were away'],
+      {
+        env: {
+          ...process.env,
+          DATABASE_URL: server.config.databaseUrl,
+          TIDINGS_URL: server.url,
+          TIDINGS_DATA_DIR: server.config.dataDir,
+          BETTER_AUTH_SECRET: server.config.authSecret,
+          LOG_LEVEL: 'warn',
+        },
+      },
+    );
+    expect(stdout).toMatch(/no server answered/);
+
+    await server.start();
+    for (const page of [first, second]) {
+      await expect.poll(() => status(page), { timeout: 40_000 }).toBe('connected');
+      await item(page, 'Sent while you were away').waitFor(soon);
+      // "After the handover" and the one sent while the server was down.
+      await expect.poll(() => badge(page).textContent(), soon).toBe('2');
+    }
+  }, 90_000);
+
+  it('fits a phone screen (screenshot for review)', async () => {
+    const phone = await context.newPage();
+    await phone.setViewportSize({ width: 390, height: 760 });
+    await phone.goto(server.url);
+    await openPanel(phone);
+    await item(phone, 'Sent while you were away').waitFor(soon);
+    const panel = await phone.getByRole('region', { name: 'Notifications' }).boundingBox();
+    expect(panel && panel.x >= 0 && panel.x + panel.width <= 390).toBe(true);
+    await phone.screenshot({ path: path.join(outputDir, `web-phone-${server.config.provider}.png`) });
+    await phone.close();
+  });
+
+  it('is keyboard accessible and announces new notifications', async () => {
+    await second.keyboard.press('Escape');
+    await second.getByRole('button', { name: /^Notifications/ }).focus();
+    await second.keyboard.press('Enter');
+    await second.getByRole('region', { name: 'Notifications' }).waitFor();
+    await notify(server, cookie, { title: 'Read aloud' });
+    await expect
+      .poll(() => second.locator('[aria-live="polite"]').textContent(), soon)
+      .toBe('New notification: Read aloud');
+  });
+
+  it('signing out in one tab sends every tab to sign-in', async () => {
+    await first.getByRole('button', { name: 'Sign out' }).click();
+    for (const page of [first, second]) {
+      await page.getByRole('button', { name: 'Sign in' }).waitFor(soon);
+    }
+    await expect.poll(() => server.app.streams.stats().totalConnections, soon).toBe(0);
+  });
+});

@@ -1,0 +1,58 @@
+// Builds the web client into web/dist. `npm start` runs it with --if-stale: it builds only when
+// web/dist is missing or was built from other sources, so a fresh clone just works.
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const webRoot = import.meta.dirname;
+const outDir = path.join(webRoot, 'dist');
+const stampFile = path.join(outDir, '.source-hash');
+
+/** A hash of everything the build reads: sources, the page, Vite's config, the locked dependencies. */
+export function sourceHash(): string {
+  const hash = createHash('sha256');
+  const inputs = [
+    path.join(webRoot, 'index.html'),
+    path.join(webRoot, 'vite.config.ts'),
+    path.join(webRoot, '..', 'package-lock.json'),
+    ...readdirSync(path.join(webRoot, 'src'), { recursive: true, withFileTypes: true })
+      .filter((entry) => entry.isFile())
+      .map((entry) => path.join(entry.parentPath, entry.name)),
+  ].sort();
+  for (const file of inputs) {
+    if (!existsSync(file)) continue;
+    hash.update(path.relative(webRoot, file)).update('\0').update(readFileSync(file)).update('\0');
+  }
+  return hash.digest('hex');
+}
+
+/** Whether web/dist was built from the sources as they are now. */
+export function isFresh(): boolean {
+  return (
+    existsSync(path.join(outDir, 'index.html')) &&
+    existsSync(stampFile) &&
+    readFileSync(stampFile, 'utf8') === sourceHash()
+  );
+}
+
+/** Runs Vite's production build and records what it was built from. */
+export async function buildWebClient(log: (line: string) => void = (line) => process.stdout.write(`${line}\n`)) {
+  const started = Date.now();
+  log('Building the web client (web/ → web/dist)…');
+  const { build } = await import('vite');
+  await build({ configFile: path.join(webRoot, 'vite.config.ts'), logLevel: 'warn' });
+  writeFileSync(stampFile, sourceHash());
+  log(`Built the web client in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
+  const ifStale = process.argv.includes('--if-stale');
+  if (ifStale && isFresh()) process.exit(0);
+  buildWebClient().catch((error: unknown) => {
+    process.stderr.write(
+      `tidings: the web client did not build: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
+    process.exit(1);
+  });
+}
