@@ -38,22 +38,63 @@ export function useResumableSSE(pingMs = 12_000): Plugin {
   };
 }
 
+const encoder = new TextEncoder();
+/** An SSE comment: keeps idle connections open through proxies. One buffer, shared by every stream. */
+const ping = encoder.encode(':\n\n');
+
+/**
+ * One timer pings every open stream, rather than a timer per stream: at 10,000 streams that is
+ * 10,000 fewer timers to schedule, and no allocation per ping.
+ */
+class Pinger {
+  readonly #streams = new Set<ReadableStreamDefaultController<Uint8Array>>();
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly everyMs: number) {}
+
+  add(controller: ReadableStreamDefaultController<Uint8Array>) {
+    this.#streams.add(controller);
+    this.#timer ??= setInterval(() => this.#ping(), this.everyMs);
+    this.#timer.unref();
+  }
+
+  delete(controller: ReadableStreamDefaultController<Uint8Array>) {
+    this.#streams.delete(controller);
+    if (this.#streams.size === 0 && this.#timer) {
+      clearInterval(this.#timer);
+      this.#timer = undefined;
+    }
+  }
+
+  #ping() {
+    for (const controller of this.#streams) {
+      if (controller.desiredSize === null) this.delete(controller);
+      else if (controller.desiredSize > 0) controller.enqueue(ping);
+    }
+  }
+}
+
+const pingers = new Map<number, Pinger>();
+
 function sseResponse(
   results: AsyncIterable<Result>,
   fetchAPI: { ReadableStream: typeof ReadableStream; Response: typeof Response },
   pingMs: number,
 ) {
-  const encoder = new TextEncoder();
   const iterator = results[Symbol.asyncIterator]();
-  let ping: NodeJS.Timeout | undefined;
+  let pinger = pingers.get(pingMs);
+  if (!pinger) {
+    pinger = new Pinger(pingMs);
+    pingers.set(pingMs, pinger);
+  }
+  const pings = pinger;
+  let stream: ReadableStreamDefaultController<Uint8Array> | undefined;
   const body = new fetchAPI.ReadableStream<Uint8Array>({
     start(controller) {
       // Flush the headers at once: some clients wait for a first byte before they report "open".
-      controller.enqueue(encoder.encode(':\n\n'));
-      ping = setInterval(() => {
-        if (controller.desiredSize === null) clearInterval(ping);
-        else if (controller.desiredSize > 0) controller.enqueue(encoder.encode(':\n\n'));
-      }, pingMs);
+      controller.enqueue(ping);
+      stream = controller;
+      pings.add(controller);
     },
     async pull(controller) {
       try {
@@ -65,16 +106,16 @@ function sseResponse(
         }
         if (done) {
           controller.enqueue(encoder.encode('event: complete\ndata:\n\n'));
-          clearInterval(ping);
+          pings.delete(controller);
           controller.close();
         }
       } catch (error) {
-        clearInterval(ping);
+        pings.delete(controller);
         controller.error(error);
       }
     },
     async cancel() {
-      clearInterval(ping);
+      if (stream) pings.delete(stream);
       await iterator.return?.();
     },
   });
