@@ -168,7 +168,7 @@ describe.runIf(provider === 'postgresql' && !unavailable)('several instances on 
     onB.stop();
     for (const server of [a, b]) expect(await server.stop()).toBe(0);
     servers.length = 0;
-  });
+  }, 60_000); // two cold `tidings serve` starts: slow when the machine is busy
 
   it('chaos: kill -9 an instance and restart Redis mid-burst; every client ends with every event exactly once', async () => {
     const [a, b] = [await start(), await start()];
@@ -215,7 +215,7 @@ describe.runIf(provider === 'postgresql' && !unavailable)('several instances on 
     }
     for (const client of clients) client.stop();
     expect(b.output()).toContain('redis reconnected');
-  });
+  }, 60_000);
 });
 
 /** Makes a user an admin directly in the database (as `tidings user create --admin` would). */

@@ -108,12 +108,15 @@ describe.skipIf(unavailable !== null)('the web client in a real browser', () => 
     const titles = await second.locator('.notification-title').allTextContents();
     expect(titles).toEqual(['Deploy finished', 'Build 42 passed', 'Hello from the form']);
 
-    mkdirSync(outputDir, { recursive: true });
-    await first.screenshot({ path: path.join(outputDir, `web-panel-${server.config.provider}.png`) });
 
     await item(first, 'Build 42 passed').getByRole('button', { name: 'Unread: Build 42 passed' }).click();
     await expect.poll(() => item(second, 'Build 42 passed').getAttribute('class'), soon).toBe('notification');
     await expect.poll(() => badge(second).textContent(), soon).toBe('2');
+    mkdirSync(outputDir, { recursive: true });
+    await first.screenshot({
+      path: path.join(outputDir, `web-panel-${server.config.provider}.png`),
+      clip: { x: 0, y: 0, width: 1280, height: 500 },
+    });
 
     await second.getByRole('button', { name: 'Mark all as read' }).click();
     for (const page of [first, second]) {

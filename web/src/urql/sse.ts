@@ -3,8 +3,8 @@ import { createClient, NetworkError } from 'graphql-sse';
 import { NotificationEventsSubscription } from '../notifications/documents.ts';
 import { type StreamTransport, UnauthenticatedError } from '../notifications/stream.ts';
 
-/** Where the server takes GraphQL over SSE (distinct connections: one request per stream). */
-export const streamPath = '/graphql/stream';
+/** Where the server takes GraphQL over SSE in distinct-connection mode (one request per stream, each event with its cursor as SSE id). */
+export const streamPath = '/graphql';
 
 /**
  * The `notificationEvents` subscription over graphql-sse, for NotificationStream. graphql-sse's
