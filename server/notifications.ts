@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { Db, Tx } from './db.ts';
+import type Database from 'better-sqlite3';
+import { type Db, sqliteConnectionOf, type Tx } from './db.ts';
 import { badUserInput, notFound } from './errors.ts';
 import { encodeCursor, type NotificationEventPayload, snapshotOf } from './events.ts';
 import type { Notification, Prisma } from './generated/prisma/sqlite/client.ts';
@@ -73,20 +74,14 @@ export function createNotificationService(db: Db, pubsub: NotificationPubSub, me
     return outcome.result;
   }
 
+  const writer = sqliteConnectionOf(db);
+  const createOnSqlite = writer && createNotificationOnSqlite(writer, pubsub, metrics);
+
   return {
     async create(input) {
+      if (createOnSqlite) return createOnSqlite(input);
       const notification = await writeEvent(input.recipientId, async (tx) => {
-        const notification: Notification = {
-          id: newId(),
-          recipientId: input.recipientId,
-          title: input.title,
-          body: input.body ?? null,
-          kind: input.kind ?? 'info',
-          url: input.url ?? null,
-          data: (input.data ?? null) as Notification['data'],
-          readAt: null,
-          createdAt: new Date(),
-        };
+        const notification = newNotification(input);
         const { id, recipientId, kind, title, body, url, data, createdAt } = notification;
         await tx.$executeRaw`
           INSERT INTO notification (id, "recipientId", kind, title, body, url, data, "createdAt")
@@ -131,6 +126,79 @@ export function createNotificationService(db: Db, pubsub: NotificationPubSub, me
         return { result: id, event: { type: 'NotificationDeleted', notificationId: id } };
       });
     },
+  };
+}
+
+function newNotification(input: NewNotification): Notification {
+  return {
+    id: newId(),
+    recipientId: input.recipientId,
+    title: input.title,
+    body: input.body ?? null,
+    kind: input.kind ?? 'info',
+    url: input.url ?? null,
+    data: (input.data ?? null) as Notification['data'],
+    readAt: null,
+    createdAt: new Date(),
+  };
+}
+
+/** SQLite's DATETIME text as Prisma writes it (so Prisma reads it back, and ranges compare as text). */
+function sqliteDate(date: Date): string {
+  return date.toISOString().replace('Z', '+00:00');
+}
+
+/**
+ * `create` on SQLite, as one synchronous transaction on the writer connection: the same
+ * statements, order and event as `writeEvent`, in about 50 µs instead of about 2 ms of CPU.
+ * SQLite has one writer at a time; when Prisma's connection holds the lock (inside one of its
+ * transactions) this yields and tries again rather than block the event loop.
+ */
+function createNotificationOnSqlite(writer: Database.Database, pubsub: NotificationPubSub, metrics?: Metrics) {
+  const bump = writer.prepare<[string], { lastEventSeq: number }>(
+    'UPDATE "user" SET "lastEventSeq" = "lastEventSeq" + 1 WHERE id = ? RETURNING "lastEventSeq"',
+  );
+  const insertNotification = writer.prepare(
+    'INSERT INTO notification (id, "recipientId", kind, title, body, url, data, "createdAt") VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+  );
+  const unread = writer
+    .prepare<[string], number>('SELECT COUNT(*) FROM notification WHERE "recipientId" = ? AND "readAt" IS NULL')
+    .pluck();
+  const insertEvent = writer.prepare(
+    'INSERT INTO user_event ("userId", seq, type, payload, "createdAt") VALUES (?, ?, ?, ?, ?)',
+  );
+  const write = writer.transaction((notification: Notification): NotificationEventPayload => {
+    const { id, recipientId, kind, title, body, url, data, createdAt } = notification;
+    const bumped = bump.get(recipientId);
+    if (!bumped) throw new NoSuchUser();
+    const at = sqliteDate(createdAt);
+    insertNotification.run(id, recipientId, kind, title, body, url, data === null ? null : JSON.stringify(data), at);
+    const event: NotificationEventPayload = {
+      type: 'NotificationCreated',
+      notification: snapshotOf(notification),
+      cursor: encodeCursor(bumped.lastEventSeq),
+      unreadCount: unread.get(recipientId) ?? 0,
+    };
+    insertEvent.run(recipientId, bumped.lastEventSeq, event.type, JSON.stringify(event), at);
+    return event;
+  });
+
+  return async (input: NewNotification): Promise<Notification> => {
+    const timer = metrics?.mutationSeconds.startTimer();
+    const notification = newNotification(input);
+    const deadline = Date.now() + transactionOptions.maxWait;
+    for (;;) {
+      try {
+        const event = write.immediate(notification);
+        pubsub.publish(input.recipientId, event);
+        timer?.({ mutation: event.type });
+        return notification;
+      } catch (error) {
+        if (error instanceof NoSuchUser) throw badUserInput('recipientId', `no user with id "${input.recipientId}".`);
+        if (!String((error as { code?: unknown }).code).startsWith('SQLITE_BUSY') || Date.now() > deadline) throw error;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    }
   };
 }
 
