@@ -1,6 +1,6 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { Auth } from './auth.ts';
-import type { Db } from './db.ts';
+import { type Db, sqliteConnectionOf } from './db.ts';
 import { unauthenticated } from './errors.ts';
 import type { NotificationService } from './notifications.ts';
 import type { NotificationPubSub } from './pubsub.ts';
@@ -87,6 +87,10 @@ export function createSessionFinder({ auth, db }: { auth: Auth; db: Db }) {
     expiresInMs: ctx.sessionConfig.expiresIn * 1000,
     updateAgeMs: ctx.sessionConfig.updateAge * 1000,
   }));
+  // On SQLite, the synchronous connection answers in microseconds (see db.ts).
+  const direct = sqliteConnectionOf(db)?.prepare<[string], SessionRow>(
+    'SELECT s.id, s."expiresAt", s."userId", u.role FROM session s JOIN "user" u ON u.id = s."userId" WHERE s.token = ?',
+  );
 
   async function throughBetterAuth(headers: Headers): Promise<SessionOwner | null> {
     const session = await auth.api.getSession({ headers });
@@ -97,10 +101,14 @@ export function createSessionFinder({ auth, db }: { auth: Auth; db: Db }) {
     const { cookieName, secret, expiresInMs, updateAgeMs } = await settings;
     const token = signedToken(cookieValue(cookie, cookieName), secret);
     if (!token) return null;
-    const [row] = await db.$queryRaw<SessionRow[]>`
-      SELECT s.id, s."expiresAt", s."userId", u.role
-      FROM session s JOIN "user" u ON u.id = s."userId"
-      WHERE s.token = ${token}`;
+    const row = direct
+      ? direct.get(token)
+      : (
+          await db.$queryRaw<SessionRow[]>`
+            SELECT s.id, s."expiresAt", s."userId", u.role
+            FROM session s JOIN "user" u ON u.id = s."userId"
+            WHERE s.token = ${token}`
+        )[0];
     if (!row) return null;
     const expiresAt = new Date(row.expiresAt).getTime();
     const now = Date.now();
@@ -166,6 +174,9 @@ const lastRequestEveryMs = 60_000;
  */
 export function createApiKeyVerifier({ auth, db }: { auth: Auth; db: Db }) {
   const lastRequestWritten = new Map<string, number>();
+  const direct = sqliteConnectionOf(db)?.prepare<[string], KeyRow>(
+    'SELECT k.id, k.enabled, k."expiresAt", k.remaining, k."lastRequest", u.id AS "userId", u.role FROM apikey k JOIN "user" u ON u.id = k."referenceId" WHERE k.key = ?',
+  );
 
   async function throughBetterAuth(key: string): Promise<KeyOwner | null> {
     const verified = await auth.api.verifyApiKey({ body: { key } });
@@ -188,10 +199,14 @@ export function createApiKeyVerifier({ auth, db }: { auth: Auth; db: Db }) {
 
   return async (key: string): Promise<KeyOwner | null> => {
     const hashed = createHash('sha256').update(key).digest('base64url');
-    const [row] = await db.$queryRaw<KeyRow[]>`
-      SELECT k.id, k.enabled, k."expiresAt", k.remaining, k."lastRequest", u.id AS "userId", u.role
-      FROM apikey k JOIN "user" u ON u.id = k."referenceId"
-      WHERE k.key = ${hashed}`;
+    const row = direct
+      ? direct.get(hashed)
+      : (
+          await db.$queryRaw<KeyRow[]>`
+            SELECT k.id, k.enabled, k."expiresAt", k.remaining, k."lastRequest", u.id AS "userId", u.role
+            FROM apikey k JOIN "user" u ON u.id = k."referenceId"
+            WHERE k.key = ${hashed}`
+        )[0];
     if (!row) return null;
     if (row.enabled === false || row.enabled === 0) return null;
     const expired = row.expiresAt !== null && new Date(row.expiresAt).getTime() < Date.now();
