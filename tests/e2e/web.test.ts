@@ -108,7 +108,6 @@ describe.skipIf(unavailable !== null)('the web client in a real browser', () => 
     const titles = await second.locator('.notification-title').allTextContents();
     expect(titles).toEqual(['Deploy finished', 'Build 42 passed', 'Hello from the form']);
 
-
     await item(first, 'Build 42 passed').getByRole('button', { name: 'Unread: Build 42 passed' }).click();
     await expect.poll(() => item(second, 'Build 42 passed').getAttribute('class'), soon).toBe('notification');
     await expect.poll(() => badge(second).textContent(), soon).toBe('2');
@@ -198,6 +197,30 @@ describe.skipIf(unavailable !== null)('the web client in a real browser', () => 
     await expect
       .poll(() => second.locator('[aria-live="polite"]').textContent(), soon)
       .toBe('New notification: Read aloud');
+  });
+
+  it('shows a desktop notification, once opted in, while the tab is hidden', async () => {
+    await context.grantPermissions(['notifications'], { origin: server.url });
+    await second.evaluate(() => {
+      const shown: string[] = [];
+      (window as unknown as { shown: string[] }).shown = shown;
+      class Recording extends window.Notification {
+        constructor(title: string, options?: NotificationOptions) {
+          shown.push(title);
+          super(title, options);
+        }
+      }
+      Object.defineProperty(window, 'Notification', { configurable: true, value: Recording });
+    });
+    await second.keyboard.press('Escape'); // the panel covers the settings
+    await second.getByLabel(/Desktop notifications/).check();
+    await openPanel(second);
+    await notify(server, cookie, { title: 'Seen in the tab' });
+    await item(second, 'Seen in the tab').waitFor(soon);
+    await second.evaluate(() => Object.defineProperty(document, 'hidden', { configurable: true, get: () => true }));
+    await notify(server, cookie, { title: 'While you look elsewhere' });
+    const shown = () => second.evaluate(() => (window as unknown as { shown: string[] }).shown);
+    await expect.poll(shown, soon).toEqual(['While you look elsewhere']);
   });
 
   it('signing out in one tab sends every tab to sign-in', async () => {

@@ -194,3 +194,28 @@ describe('NotificationStream', () => {
     expect(events).toEqual([]);
   });
 });
+
+describe('TabStream without Web Locks', () => {
+  it('lets every tab stream for itself', async () => {
+    vi.useRealTimers();
+    const { TabStream } = await import('../../web/src/notifications/tabs.ts');
+    const opened: string[] = [];
+    const tab = (name: string) =>
+      new TabStream({
+        key: 'user-1',
+        locks: null,
+        onEvent: () => {},
+        transport: () => {
+          opened.push(name);
+          return () => {};
+        },
+      });
+    const [a, b] = [tab('a'), tab('b')];
+    a.start();
+    b.start();
+    expect(opened).toEqual(['a', 'b']);
+    expect(a.leading && b.leading).toBe(true);
+    a.stop();
+    b.stop();
+  });
+});
