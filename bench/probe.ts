@@ -6,8 +6,13 @@
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
+import { writeHeapSnapshot } from 'node:v8';
 
-export type ProbeRequest = { probe: 'memory' } | { probe: 'profile-start' } | { probe: 'profile-stop'; file: string };
+export type ProbeRequest =
+  | { probe: 'memory' }
+  | { probe: 'profile-start' }
+  | { probe: 'profile-stop'; file: string }
+  | { probe: 'heap-snapshot'; file: string };
 export interface MemoryReply {
   probe: 'memory';
   rss: number;
@@ -31,6 +36,9 @@ if (process.send) {
       gc?.();
       const { rss, heapUsed, external } = process.memoryUsage();
       process.send?.({ probe: 'memory', rss, heapUsed, external } satisfies MemoryReply);
+    } else if (message.probe === 'heap-snapshot') {
+      writeHeapSnapshot(message.file);
+      process.send?.({ probe: 'heap-snapshot' });
     } else if (message.probe === 'profile-start') {
       session = new Session();
       session.connect();

@@ -11,7 +11,8 @@
  *   --postgres                  run the steps on PostgreSQL + Redis instead of SQLite
  *   --no-baseline               Tidings only
  *   --no-mutation-path          skip the mutation-path measurement on both engines
- *   --profile <dir>             CPU profile of each Tidings step's steady + saturation phases
+ *   --profile <dir>             CPU profiles of each Tidings step: opening, and steady + saturation
+ *   --heap-snapshots <dir>      heap snapshots of each server before and after opening its streams
  *   --out <dir>                 where results go (default bench/results)
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -32,6 +33,7 @@ interface Options {
   baseline: boolean;
   mutationPath: boolean;
   profileDir: string | null;
+  heapDir: string | null;
   outDir: string;
 }
 
@@ -46,6 +48,7 @@ function parseArgs(argv: string[]): Options {
     baseline: true,
     mutationPath: true,
     profileDir: null,
+    heapDir: null,
     outDir: path.join(import.meta.dirname, 'results'),
   };
   for (let i = 0; i < argv.length; i++) {
@@ -72,6 +75,7 @@ function parseArgs(argv: string[]): Options {
     else if (arg === '--no-baseline') options.baseline = false;
     else if (arg === '--no-mutation-path') options.mutationPath = false;
     else if (arg === '--profile') options.profileDir = path.resolve(value());
+    else if (arg === '--heap-snapshots') options.heapDir = path.resolve(value());
     else if (arg === '--out') options.outDir = path.resolve(value());
     else throw new Error(`unknown argument ${arg}`);
   }
@@ -255,11 +259,23 @@ async function runStep(
     users: server.users,
   });
   const before = await server.memory();
+  const snapshot = async (when: string) => {
+    if (!options.heapDir) return;
+    mkdirSync(options.heapDir, { recursive: true });
+    await server.heapSnapshot(path.join(options.heapDir, `${target}-${n}-${when}.heapsnapshot`));
+  };
+  await snapshot('before');
+  const profiling = target === 'tidings' && options.profileDir !== null;
+  if (profiling) await server.profile(null);
   phase('opening streams');
   const opened = await generator.request<OpenResult>({ type: 'open', streamsPerUser: 2, concurrency: 100 });
+  if (profiling && options.profileDir) {
+    mkdirSync(options.profileDir, { recursive: true });
+    await server.profile(path.join(options.profileDir, `tidings-${options.engine}-${n}-open.cpuprofile`));
+  }
   await new Promise((resolve) => setTimeout(resolve, 1_000));
   const after = await server.memory();
-  const profiling = target === 'tidings' && options.profileDir !== null;
+  await snapshot('after');
   if (profiling) await server.profile(null);
   phase(`steady ${options.rate}/s`);
   const steady = await generator.request<PhaseResult>({ type: 'steady', rate: options.rate, seconds: options.seconds });
@@ -270,8 +286,7 @@ async function runStep(
     seconds: options.saturateSeconds,
   });
   if (profiling && options.profileDir) {
-    mkdirSync(options.profileDir, { recursive: true });
-    await server.profile(path.join(options.profileDir, `tidings-${options.engine}-${n}.cpuprofile`));
+    await server.profile(path.join(options.profileDir, `tidings-${options.engine}-${n}-events.cpuprofile`));
   }
   return {
     target,

@@ -26,6 +26,7 @@ export interface ServerUnderTest {
   apiKey?: string;
   memory(): Promise<MemoryReply>;
   profile(file: string | null): Promise<void>;
+  heapSnapshot(file: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -87,6 +88,7 @@ export async function startTidings(
     memory: () => ask<MemoryReply>(child, { probe: 'memory' }),
     profile: (file) =>
       ask(child, file ? { probe: 'profile-stop', file } : { probe: 'profile-start' }).then(() => undefined),
+    heapSnapshot: (file) => ask(child, { probe: 'heap-snapshot', file }).then(() => undefined),
     async stop() {
       await stopChild(child);
       rmSync(dataDir, { recursive: true, force: true });
@@ -118,6 +120,7 @@ export async function startBaseline(userCount: number): Promise<ServerUnderTest>
     memory: () => ask<MemoryReply>(child, { probe: 'memory' }),
     profile: (file) =>
       ask(child, file ? { probe: 'profile-stop', file } : { probe: 'profile-start' }).then(() => undefined),
+    heapSnapshot: (file) => ask(child, { probe: 'heap-snapshot', file }).then(() => undefined),
     stop: () => stopChild(child),
   };
 }
