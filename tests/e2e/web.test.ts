@@ -223,6 +223,38 @@ describe.skipIf(unavailable !== null)('the web client in a real browser', () => 
     await expect.poll(shown, soon).toEqual(['While you look elsewhere']);
   });
 
+  it("scrolls through more than a page, and opens a notification's link", async () => {
+    for (let n = 1; n <= 24; n += 1) await notify(server, cookie, { title: `Bulk ${n}` });
+    await notify(server, cookie, { title: 'With a link', url: `${server.url}/healthz` });
+    const total = await gql<{ notifications: { edges: unknown[] } }>(
+      server,
+      '{ notifications(first: 100) { edges { cursor } } }',
+      {},
+      cookie,
+    );
+    const expected = total.data?.notifications.edges.length ?? 0;
+    expect(expected).toBeGreaterThan(25);
+
+    await item(second, 'With a link').waitFor(soon);
+    const list = second.locator('.notification-list');
+    await expect
+      .poll(async () => {
+        await list.evaluate((element) => element.scrollTo(0, element.scrollHeight));
+        return second.locator('.notification').count();
+      }, soon)
+      .toBe(expected);
+
+    await list.evaluate((element) => element.scrollTo(0, 0));
+    const [opened] = await Promise.all([
+      context.waitForEvent('page'),
+      second.getByRole('button', { name: 'Unread: With a link' }).click(),
+    ]);
+    await opened.waitForLoadState();
+    expect(opened.url()).toBe(`${server.url}/healthz`);
+    await opened.close();
+    await expect.poll(() => item(first, 'With a link').getAttribute('class'), soon).toBe('notification');
+  });
+
   it('signing out in one tab sends every tab to sign-in', async () => {
     await first.getByRole('button', { name: 'Sign out' }).click();
     for (const page of [first, second]) {
