@@ -61,8 +61,14 @@ export interface UseNotificationsOptions {
 export function useNotifications({ pageSize = 20, unreadOnly = false }: UseNotificationsOptions = {}) {
   const stream = useNotificationStream();
   const [after, setAfter] = useState<string | null>(null);
-  const [page] = useQuery({ query: NotificationsQuery, variables: { first: pageSize, after, unreadOnly } });
-  const [count] = useQuery({ query: UnreadNotificationCountQuery });
+  // Read the lists only once the stream listens (or has failed): a list read before the stream
+  // listened could miss an event committed in between, and that event would never come. Read
+  // after, every event is in the list or on its way through the stream (applying both is safe).
+  const listening = useRef(false);
+  if (stream.status !== 'connecting') listening.current = true;
+  const pause = !listening.current;
+  const [page] = useQuery({ query: NotificationsQuery, variables: { first: pageSize, after, unreadOnly }, pause });
+  const [count] = useQuery({ query: UnreadNotificationCountQuery, pause });
   const [, markRead] = useMutation(MarkNotificationReadMutation);
   const [, markAllRead] = useMutation(MarkAllNotificationsReadMutation);
   const [, remove] = useMutation(DeleteNotificationMutation);
@@ -92,7 +98,7 @@ export function useNotifications({ pageSize = 20, unreadOnly = false }: UseNotif
     notifications,
     unreadCount,
     hasUnread: unreadCount > 0,
-    isLoading: page.fetching && !page.data,
+    isLoading: (pause || page.fetching) && !shown.current,
     isLoadingMore: page.fetching && after !== null,
     error: page.error ?? count.error,
     hasMore,
