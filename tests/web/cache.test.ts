@@ -164,15 +164,38 @@ describe('graphcache updaters on a real store', () => {
   });
 });
 
-describe('optimistic mutations', () => {
-  function deferred() {
-    let resolve: (value: unknown) => void = () => {};
-    const promise = new Promise((done) => {
-      resolve = done;
-    });
-    return { promise, resolve };
-  }
+function deferred() {
+  let resolve: (value: unknown) => void = () => {};
+  const promise = new Promise((done) => {
+    resolve = done;
+  });
+  return { promise, resolve };
+}
 
+/**
+ * Runs a mutation against a server holding `nodes`, and delivers its answer and its stream event
+ * in the given order: the two race in real life.
+ */
+async function answerAndEvent(
+  eventFirst: boolean,
+  nodes: NotificationFieldsFragment[],
+  run: (client: Awaited<ReturnType<typeof setup>>) => Promise<unknown>,
+  answer: unknown,
+  event: StreamEvent,
+) {
+  const pending = deferred();
+  const client = await setup(nodes, () => pending.promise);
+  const done = run(client);
+  await settle();
+  if (eventFirst) await client.push(event);
+  pending.resolve(answer);
+  await done;
+  await settle();
+  if (!eventFirst) await client.push(event);
+  return client;
+}
+
+describe('optimistic mutations', () => {
   it('mark read shows at once and rolls back when the server refuses', async () => {
     const a = notification(1);
     const answer = deferred();
@@ -193,24 +216,16 @@ describe('optimistic mutations', () => {
 
   it('mark read counts once whether the answer or the event comes first', async () => {
     for (const eventFirst of [false, true]) {
-      const a = notification(1);
-      const b = notification(2);
-      const answer = deferred();
-      const client = await setup([a, b], () => answer.promise);
+      const [a, b] = [notification(1), notification(2)];
       const readAt = new Date().toISOString();
-      const done = client.client.mutation(MarkNotificationReadMutation, { id: a.id }).toPromise();
-      await settle();
-      const event = {
-        __typename: 'NotificationRead',
-        cursor: '2',
-        unreadCount: 1,
-        notification: { __typename: 'Notification', id: a.id, read: true, readAt },
-      } as StreamEvent;
-      if (eventFirst) await client.push(event);
-      answer.resolve({ data: { markNotificationRead: { __typename: 'Notification', id: a.id, read: true, readAt } } });
-      await done;
-      await settle();
-      if (!eventFirst) await client.push(event);
+      const read = { __typename: 'Notification', id: a.id, read: true, readAt };
+      const client = await answerAndEvent(
+        eventFirst,
+        [a, b],
+        (c) => c.client.mutation(MarkNotificationReadMutation, { id: a.id }).toPromise(),
+        { data: { markNotificationRead: read } },
+        { __typename: 'NotificationRead', cursor: '2', unreadCount: 1, notification: read } as StreamEvent,
+      );
       expect({ eventFirst, count: client.count(), unread: client.unread() }).toEqual({
         eventFirst,
         count: 1,
@@ -248,21 +263,15 @@ describe('optimistic mutations', () => {
 
   it('mark all read ends right whether the answer or the event comes first', async () => {
     for (const eventFirst of [false, true]) {
-      const a = notification(1);
-      const b = notification(2);
-      const answer = deferred();
-      const client = await setup([a, b], () => answer.promise);
+      const [a, b] = [notification(1), notification(2)];
       const readAt = new Date().toISOString();
-      const done = client.client.mutation(MarkAllNotificationsReadMutation, {}).toPromise();
-      await settle();
-      const event: StreamEvent = { __typename: 'AllNotificationsRead', cursor: '3', unreadCount: 0, readAt, count: 2 };
-      if (eventFirst) await client.push(event);
-      answer.resolve({
-        data: { markAllNotificationsRead: { __typename: 'MarkAllNotificationsReadPayload', count: 2, readAt } },
-      });
-      await done;
-      await settle();
-      if (!eventFirst) await client.push(event);
+      const client = await answerAndEvent(
+        eventFirst,
+        [a, b],
+        (c) => c.client.mutation(MarkAllNotificationsReadMutation, {}).toPromise(),
+        { data: { markAllNotificationsRead: { __typename: 'MarkAllNotificationsReadPayload', count: 2, readAt } } },
+        { __typename: 'AllNotificationsRead', cursor: '3', unreadCount: 0, readAt, count: 2 },
+      );
       expect({ eventFirst, count: client.count(), unread: client.unread(), read: client.node(b.id)?.read }).toEqual({
         eventFirst,
         count: 0,
