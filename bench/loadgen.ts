@@ -28,6 +28,8 @@ export type Command =
 export interface OpenResult {
   type: 'opened';
   ms: number;
+  /** Server CPU spent opening, per stream, ms. */
+  serverCpuMsPerStream: number;
   open: number;
   errors: number;
 }
@@ -164,6 +166,7 @@ async function handle(command: Command): Promise<Reply> {
 /** Opens `perUser` streams for every user, at most `concurrency` opening at once; resolves when all are ready. */
 async function openAll(perUser: number, concurrency: number): Promise<OpenResult> {
   const start = performance.now();
+  const serverTicks = serverCpuTicks();
   const queue: StreamState[] = [];
   for (let tab = 0; tab < perUser; tab++) {
     for (const user of users) {
@@ -198,7 +201,14 @@ async function openAll(perUser: number, concurrency: number): Promise<OpenResult
     settle();
   });
   onReady = undefined;
-  return { type: 'opened', ms: Math.round(performance.now() - start), open: ready, errors: openErrors };
+  const serverMs = ((serverCpuTicks() - serverTicks) / clockTicks) * 1000;
+  return {
+    type: 'opened',
+    ms: Math.round(performance.now() - start),
+    serverCpuMsPerStream: round(serverMs / Math.max(1, streams.length)),
+    open: ready,
+    errors: openErrors,
+  };
 }
 
 function openStream(stream: StreamState) {

@@ -6,13 +6,21 @@
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { writeHeapSnapshot } from 'node:v8';
 
 export type ProbeRequest =
   | { probe: 'memory' }
   | { probe: 'profile-start' }
   | { probe: 'profile-stop'; file: string }
-  | { probe: 'heap-snapshot'; file: string };
+  | { probe: 'heap-snapshot'; file: string }
+  | { probe: 'loop-delay' };
+/** The event loop's delay since the last question, in ms: how long the server stalled at worst. */
+export interface LoopDelayReply {
+  probe: 'loop-delay';
+  p99: number;
+  max: number;
+}
 export interface MemoryReply {
   probe: 'memory';
   rss: number;
@@ -21,6 +29,7 @@ export interface MemoryReply {
 }
 
 let session: Session | undefined;
+const loopDelay = monitorEventLoopDelay({ resolution: 5 });
 
 function post<T>(method: string, params?: object): Promise<T> {
   return new Promise((resolve, reject) => {
@@ -36,6 +45,14 @@ if (process.send) {
       gc?.();
       const { rss, heapUsed, external } = process.memoryUsage();
       process.send?.({ probe: 'memory', rss, heapUsed, external } satisfies MemoryReply);
+    } else if (message.probe === 'loop-delay') {
+      const reply: LoopDelayReply = {
+        probe: 'loop-delay',
+        p99: Math.round(loopDelay.percentile(99) / 1e5) / 10,
+        max: Math.round(loopDelay.max / 1e5) / 10,
+      };
+      loopDelay.reset();
+      process.send?.(reply);
     } else if (message.probe === 'heap-snapshot') {
       writeHeapSnapshot(message.file);
       process.send?.({ probe: 'heap-snapshot' });
@@ -54,6 +71,7 @@ if (process.send) {
       process.send?.({ probe: 'profile-stop' });
     }
   });
+  loopDelay.enable();
   // The IPC channel must not keep a server alive that is done.
   process.channel?.unref();
 }

@@ -8,10 +8,13 @@ export interface StepResult {
   streams: number;
   users: number;
   openSeconds: number;
+  openServerCpuMsPerStream: number;
   openErrors: number;
   streamsOpen: number;
   memory: { rssPerStreamKB: number; heapPerStreamKB: number; rssMB: number };
   steady: PhaseResult;
+  /** The server's event-loop delay during the steady phase: its longest stall. */
+  steadyLoopDelayMs: { p99: number; max: number };
   saturation: PhaseResult;
 }
 

@@ -278,7 +278,9 @@ async function runStep(
   await snapshot('after');
   if (profiling) await server.profile(null);
   phase(`steady ${options.rate}/s`);
+  await server.loopDelay();
   const steady = await generator.request<PhaseResult>({ type: 'steady', rate: options.rate, seconds: options.seconds });
+  const steadyLoopDelay = await server.loopDelay();
   phase(`closed loop, ${options.callers} callers`);
   const saturation = await generator.request<PhaseResult>({
     type: 'saturate',
@@ -294,6 +296,7 @@ async function runStep(
     streams: n,
     users: n / 2,
     openSeconds: opened.ms / 1000,
+    openServerCpuMsPerStream: opened.serverCpuMsPerStream,
     openErrors: opened.errors,
     streamsOpen: opened.open,
     memory: {
@@ -302,15 +305,16 @@ async function runStep(
       rssMB: Math.round(after.rss / 1024 / 1024),
     },
     steady,
+    steadyLoopDelayMs: { p99: steadyLoopDelay.p99, max: steadyLoopDelay.max },
     saturation,
   };
 }
 
 function summaryOf(step: StepResult) {
   return [
-    `open ${step.streamsOpen}/${step.streams} in ${step.openSeconds} s`,
+    `open ${step.streamsOpen}/${step.streams} in ${step.openSeconds} s (${step.openServerCpuMsPerStream} ms server CPU each)`,
     `${step.memory.rssPerStreamKB} KB RSS/stream`,
-    `steady p99 ${step.steady.latency.p99} ms`,
+    `steady p99 ${step.steady.latency.p99} ms (server loop delay max ${step.steadyLoopDelayMs.max} ms)`,
     `saturation ${step.saturation.userEventsPerSecond} user events/s (server CPU ${Math.round(step.saturation.serverCpu * 100)} %, generator ${Math.round(step.saturation.generatorCpu * 100)} %)`,
     `lost ${step.steady.lost + step.saturation.lost}`,
   ].join(' · ');

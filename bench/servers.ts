@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import type { BenchUser } from './loadgen.ts';
-import type { MemoryReply, ProbeRequest } from './probe.ts';
+import type { LoopDelayReply, MemoryReply, ProbeRequest } from './probe.ts';
 
 const root = path.join(import.meta.dirname, '..');
 const probe = path.join(import.meta.dirname, 'probe.ts');
@@ -27,6 +27,8 @@ export interface ServerUnderTest {
   memory(): Promise<MemoryReply>;
   profile(file: string | null): Promise<void>;
   heapSnapshot(file: string): Promise<void>;
+  /** The server's event-loop delay since the last call (p99 and max, ms). */
+  loopDelay(): Promise<LoopDelayReply>;
   stop(): Promise<void>;
 }
 
@@ -89,6 +91,7 @@ export async function startTidings(
     profile: (file) =>
       ask(child, file ? { probe: 'profile-stop', file } : { probe: 'profile-start' }).then(() => undefined),
     heapSnapshot: (file) => ask(child, { probe: 'heap-snapshot', file }).then(() => undefined),
+    loopDelay: () => ask<LoopDelayReply>(child, { probe: 'loop-delay' }),
     async stop() {
       await stopChild(child);
       rmSync(dataDir, { recursive: true, force: true });
@@ -121,6 +124,7 @@ export async function startBaseline(userCount: number): Promise<ServerUnderTest>
     profile: (file) =>
       ask(child, file ? { probe: 'profile-stop', file } : { probe: 'profile-start' }).then(() => undefined),
     heapSnapshot: (file) => ask(child, { probe: 'heap-snapshot', file }).then(() => undefined),
+    loopDelay: () => ask<LoopDelayReply>(child, { probe: 'loop-delay' }),
     stop: () => stopChild(child),
   };
 }
