@@ -66,6 +66,7 @@ describe.skipIf(unavailable !== null)('the web client in a real browser', () => 
     await first.goto(server.url);
     await signUpThroughTheForm(first, email);
     await expect.poll(() => status(first), soon).toBe('connected');
+    expect(await first.locator('.connection-label').textContent()).toBe('Connected');
 
     second = await context.newPage();
     await second.goto(server.url);

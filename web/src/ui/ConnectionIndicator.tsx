@@ -8,7 +8,7 @@ export function ConnectionIndicator() {
   const offline = typeof navigator !== 'undefined' && navigator.onLine === false;
 
   let label: string;
-  if (status === 'connected') label = 'Live';
+  if (status === 'connected') label = 'Connected';
   else if (status === 'connecting') label = 'Connecting…';
   else if (offline) label = 'Offline';
   else if (status === 'error' && retryAt !== null)
