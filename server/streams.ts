@@ -256,20 +256,17 @@ export class StreamRegistry {
     const keyIds = [...new Set(streams.filter((s) => s.credential.kind === 'apiKey').map((s) => s.credential.id))];
     try {
       const now = new Date();
-      const [sessions, keys] = await Promise.all([
-        sessionIds.length
-          ? this.options.db.session.findMany({
-              where: { id: { in: sessionIds } },
-              select: { id: true, expiresAt: true },
-            })
-          : [],
-        keyIds.length
-          ? this.options.db.apikey.findMany({
-              where: { id: { in: keyIds } },
-              select: { id: true, enabled: true, expiresAt: true },
-            })
-          : [],
-      ]);
+      // A page at a time: one query for 5,000 sessions held the event loop for about 200 ms (most
+      // of it in Prisma's query compiler), and every stream's events waited behind it.
+      const sessions = await inPages(sessionIds, (ids) =>
+        this.options.db.session.findMany({ where: { id: { in: ids } }, select: { id: true, expiresAt: true } }),
+      );
+      const keys = await inPages(keyIds, (ids) =>
+        this.options.db.apikey.findMany({
+          where: { id: { in: ids } },
+          select: { id: true, enabled: true, expiresAt: true },
+        }),
+      );
       const sessionState = new Map(
         sessions.map((s) => [s.id, s.expiresAt > now ? null : ('SESSION_EXPIRED' as const)]),
       );
@@ -553,6 +550,13 @@ export class NotificationStream implements AsyncIterableIterator<StreamEvent> {
   [Symbol.asyncIterator]() {
     return this;
   }
+}
+
+/** Runs `query` on `ids` a page at a time, one after the other, and concatenates the rows. */
+async function inPages<T>(ids: string[], query: (page: string[]) => Promise<T[]>, size = 250): Promise<T[]> {
+  const rows: T[] = [];
+  for (let from = 0; from < ids.length; from += size) rows.push(...(await query(ids.slice(from, from + size))));
+  return rows;
 }
 
 function now() {
