@@ -31,7 +31,8 @@ export class TabStream {
   #channel: BroadcastChannel | null = null;
   #release: (() => void) | null = null;
   #abort = new AbortController();
-  #stopped = false;
+  /** Counts start() calls: a lock granted to an earlier start (React's StrictMode starts twice) is handed straight back. */
+  #generation = 0;
 
   constructor(private readonly options: TabStreamOptions) {}
 
@@ -51,7 +52,7 @@ export class TabStream {
 
   /** Joins the browser's stream (leading it or following the tab that does). Again after stop() is fine. */
   start() {
-    this.#stopped = false;
+    const generation = ++this.#generation;
     this.#abort = new AbortController();
     const locks = this.options.locks === undefined ? globalThis.navigator?.locks : this.options.locks;
     const openChannel =
@@ -66,7 +67,7 @@ export class TabStream {
     this.#post({ type: 'hello' });
     locks
       .request(`tidings:stream:${this.options.key}`, { signal: this.#abort.signal }, () => {
-        if (this.#stopped) return;
+        if (generation !== this.#generation) return;
         this.#lead();
         // Held until this tab stops or closes; then the browser gives it to the next tab.
         return new Promise<void>((resolve) => {
@@ -90,13 +91,15 @@ export class TabStream {
 
   /** Closes this tab's part: its stream (handing the lock on), its channel, its lock request. */
   stop() {
-    this.#stopped = true;
+    this.#generation++;
+    // Quietly: the tab that takes over tells the others its own state.
+    this.#channel?.close();
+    this.#channel = null;
     this.#stream?.disconnect();
     this.#stream = null;
     this.#abort.abort();
     this.#release?.();
-    this.#channel?.close();
-    this.#channel = null;
+    this.#release = null;
   }
 
   #lead() {
