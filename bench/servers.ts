@@ -56,7 +56,17 @@ export async function startTidings(
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(
     process.execPath,
-    ['--expose-gc', '--import', 'tsx', '--import', probe, path.join(root, 'server', 'bin', 'tidings.js'), 'serve'],
+    [
+      '--expose-gc',
+      // Extra V8/Node flags for the server under test, for diagnosis (e.g. --trace-gc).
+      ...(process.env.TIDINGS_BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
+      '--import',
+      'tsx',
+      '--import',
+      probe,
+      path.join(root, 'server', 'bin', 'tidings.js'),
+      'serve',
+    ],
     {
       cwd: root,
       env: {
