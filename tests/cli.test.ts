@@ -45,7 +45,10 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-describe('npx tidings', () => {
+// Every call starts a Node process that compiles the CLI with tsx: seconds each on a busy machine.
+const processes = { timeout: 60_000 };
+
+describe('npx tidings', processes, () => {
   it('prints usage and exits 2 on a missing or unknown command or a bad flag', async () => {
     for (const args of [
       [],
@@ -81,7 +84,7 @@ describe('npx tidings', () => {
   });
 });
 
-describe('npx tidings against a running server', () => {
+describe('npx tidings against a running server', processes, () => {
   let server: TestServer;
   beforeAll(async () => {
     server = await startServer({ databaseUrl: database.url });
@@ -183,7 +186,7 @@ describe('npx tidings against a running server', () => {
   });
 });
 
-describe('tidings serve', () => {
+describe('tidings serve', processes, () => {
   it('starts on PORT, serves streams, and on SIGTERM completes them and exits 0', async () => {
     const key = (await tidings('api-key', 'create', '--name', 'serve-test')).stdout.trimEnd().split('\n').at(-1) ?? '';
     const child = spawn(process.execPath, [bin, 'serve'], {
