@@ -3,6 +3,7 @@ import path from 'node:path';
 import { PrismaBetterSQLite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaPg } from '@prisma/adapter-pg';
 import Database from 'better-sqlite3';
+import pg from 'pg';
 import { providerOf } from './config.ts';
 import { PrismaClient as PostgresClient } from './generated/prisma/postgresql/client.ts';
 import { PrismaClient } from './generated/prisma/sqlite/client.ts';
@@ -34,6 +35,26 @@ export function sqliteConnectionOf(db: Db): Database.Database | undefined {
   return sqliteConnections.get(db);
 }
 
+const postgresPools = new WeakMap<Db, pg.Pool>();
+
+/**
+ * A small pool of plain `pg` connections beside Prisma's, for the same hot write path on
+ * PostgreSQL: each statement through node-postgres costs a fraction of what it costs through
+ * Prisma's query compiler. None for SQLite.
+ */
+export function postgresPoolOf(db: Db): pg.Pool | undefined {
+  return postgresPools.get(db);
+}
+
+/** Closes `extra` when the Prisma client disconnects, so callers keep one thing to close. */
+function closeWith(db: Db, extra: () => Promise<void> | void) {
+  const disconnect = db.$disconnect.bind(db);
+  db.$disconnect = async () => {
+    await extra();
+    await disconnect();
+  };
+}
+
 /** Opens a Prisma client on the database `DATABASE_URL` names, through its driver adapter. */
 export async function connectDatabase(databaseUrl: string): Promise<Db> {
   if (providerOf(databaseUrl) === 'postgresql') {
@@ -42,6 +63,16 @@ export async function connectDatabase(databaseUrl: string): Promise<Db> {
     // provider differs, so its type is the same shape.
     const db = new PostgresClient({ adapter }) as unknown as Db;
     await db.$connect();
+    const pool = new pg.Pool({ connectionString: databaseUrl, max: 10 });
+    // An idle connection dropped by the server must not crash the process; the pool replaces it.
+    pool.on('error', () => undefined);
+    postgresPools.set(db, pool);
+    let ended = false;
+    closeWith(db, async () => {
+      if (ended) return;
+      ended = true;
+      await pool.end();
+    });
     return db;
   }
   const file = sqliteFile(databaseUrl);
@@ -61,11 +92,9 @@ export async function connectDatabase(databaseUrl: string): Promise<Db> {
     writer.pragma('synchronous = NORMAL');
     writer.pragma('foreign_keys = ON');
     sqliteConnections.set(db, writer);
-    const disconnect = db.$disconnect.bind(db);
-    db.$disconnect = async () => {
+    closeWith(db, () => {
       if (writer.open) writer.close();
-      await disconnect();
-    };
+    });
   }
   return db;
 }
