@@ -27,7 +27,7 @@ describe('committed generated files are fresh', () => {
     );
     expect((result as { stderr: string }).stderr ?? '').toBe('');
     expect((result as { code?: number }).code ?? 0).toBe(0);
-  });
+  }, 60_000); // runs Prisma's CLI in a child process: slow on a busy machine
 
   it('web/src/gql matches the documents in web/src and the schema (run `npm run generate`)', async () => {
     const { generate } = await import('@graphql-codegen/cli');
