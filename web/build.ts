@@ -36,13 +36,20 @@ export function isFresh(): boolean {
   );
 }
 
-/** Runs Vite's production build and records what it was built from. */
-export async function buildWebClient(log: (line: string) => void = (line) => process.stdout.write(`${line}\n`)) {
+/** Runs Vite's production build (into web/dist unless told) and records what it was built from. */
+export async function buildWebClient(
+  log: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
+  into: string = outDir,
+) {
   const started = Date.now();
-  log('Building the web client (web/ → web/dist)…');
+  log(`Building the web client (web/ → ${path.relative(process.cwd(), into) || '.'})…`);
   const { build } = await import('vite');
-  await build({ configFile: path.join(webRoot, 'vite.config.ts'), logLevel: 'warn' });
-  writeFileSync(stampFile, sourceHash());
+  await build({
+    configFile: path.join(webRoot, 'vite.config.ts'),
+    logLevel: 'warn',
+    build: { outDir: into, emptyOutDir: true },
+  });
+  writeFileSync(path.join(into, '.source-hash'), sourceHash());
   log(`Built the web client in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
 }
 
