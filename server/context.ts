@@ -1,6 +1,6 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { Auth } from './auth.ts';
-import { type Db, sqliteConnectionOf } from './db.ts';
+import { type Db, readOne } from './db.ts';
 import { unauthenticated } from './errors.ts';
 import type { NotificationService } from './notifications.ts';
 import type { NotificationPubSub } from './pubsub.ts';
@@ -87,11 +87,6 @@ export function createSessionFinder({ auth, db }: { auth: Auth; db: Db }) {
     expiresInMs: ctx.sessionConfig.expiresIn * 1000,
     updateAgeMs: ctx.sessionConfig.updateAge * 1000,
   }));
-  // On SQLite, the synchronous connection answers in microseconds (see db.ts).
-  const direct = sqliteConnectionOf(db)?.prepare<[string], SessionRow>(
-    'SELECT s.id, s."expiresAt", s."userId", u.role FROM session s JOIN "user" u ON u.id = s."userId" WHERE s.token = ?',
-  );
-
   async function throughBetterAuth(headers: Headers): Promise<SessionOwner | null> {
     const session = await auth.api.getSession({ headers });
     return session ? { sessionId: session.session.id, userId: session.user.id, role: session.user.role ?? null } : null;
@@ -101,14 +96,11 @@ export function createSessionFinder({ auth, db }: { auth: Auth; db: Db }) {
     const { cookieName, secret, expiresInMs, updateAgeMs } = await settings;
     const token = signedToken(cookieValue(cookie, cookieName), secret);
     if (!token) return null;
-    const row = direct
-      ? direct.get(token)
-      : (
-          await db.$queryRaw<SessionRow[]>`
-            SELECT s.id, s."expiresAt", s."userId", u.role
-            FROM session s JOIN "user" u ON u.id = s."userId"
-            WHERE s.token = ${token}`
-        )[0];
+    const row = await readOne<SessionRow>(
+      db,
+      'SELECT s.id, s."expiresAt", s."userId", u.role FROM session s JOIN "user" u ON u.id = s."userId" WHERE s.token = ?',
+      token,
+    );
     if (!row) return null;
     const expiresAt = new Date(row.expiresAt).getTime();
     const now = Date.now();
@@ -174,10 +166,6 @@ const lastRequestEveryMs = 60_000;
  */
 export function createApiKeyVerifier({ auth, db }: { auth: Auth; db: Db }) {
   const lastRequestWritten = new Map<string, number>();
-  const direct = sqliteConnectionOf(db)?.prepare<[string], KeyRow>(
-    'SELECT k.id, k.enabled, k."expiresAt", k.remaining, k."lastRequest", u.id AS "userId", u.role FROM apikey k JOIN "user" u ON u.id = k."referenceId" WHERE k.key = ?',
-  );
-
   async function throughBetterAuth(key: string): Promise<KeyOwner | null> {
     const verified = await auth.api.verifyApiKey({ body: { key } });
     if (!verified.valid || !verified.key) return null;
@@ -199,14 +187,11 @@ export function createApiKeyVerifier({ auth, db }: { auth: Auth; db: Db }) {
 
   return async (key: string): Promise<KeyOwner | null> => {
     const hashed = createHash('sha256').update(key).digest('base64url');
-    const row = direct
-      ? direct.get(hashed)
-      : (
-          await db.$queryRaw<KeyRow[]>`
-            SELECT k.id, k.enabled, k."expiresAt", k.remaining, k."lastRequest", u.id AS "userId", u.role
-            FROM apikey k JOIN "user" u ON u.id = k."referenceId"
-            WHERE k.key = ${hashed}`
-        )[0];
+    const row = await readOne<KeyRow>(
+      db,
+      'SELECT k.id, k.enabled, k."expiresAt", k.remaining, k."lastRequest", u.id AS "userId", u.role FROM apikey k JOIN "user" u ON u.id = k."referenceId" WHERE k.key = ?',
+      hashed,
+    );
     if (!row) return null;
     if (row.enabled === false || row.enabled === 0) return null;
     const expired = row.expiresAt !== null && new Date(row.expiresAt).getTime() < Date.now();

@@ -36,6 +36,7 @@ export function sqliteConnectionOf(db: Db): Database.Database | undefined {
 }
 
 const postgresPools = new WeakMap<Db, pg.Pool>();
+const timestampOid = 1114;
 
 /**
  * A small pool of plain `pg` connections beside Prisma's, for the same hot write path on
@@ -44,6 +45,39 @@ const postgresPools = new WeakMap<Db, pg.Pool>();
  */
 export function postgresPoolOf(db: Db): pg.Pool | undefined {
   return postgresPools.get(db);
+}
+
+const statements = new WeakMap<Database.Database, Map<string, Database.Statement>>();
+
+/**
+ * One row of a read on a hot path (a request's credentials, a stream's start), on the cheapest
+ * connection there is: SQLite's synchronous one, else the pg pool, else Prisma. `sql` uses `?`
+ * placeholders and must read the same on both engines.
+ */
+export async function readOne<T>(db: Db, sql: string, ...params: unknown[]): Promise<T | undefined> {
+  const sqlite = sqliteConnections.get(db);
+  if (sqlite) {
+    let cache = statements.get(sqlite);
+    if (!cache) {
+      cache = new Map();
+      statements.set(sqlite, cache);
+    }
+    let statement = cache.get(sql);
+    if (!statement) {
+      statement = sqlite.prepare(sql);
+      cache.set(sql, statement);
+    }
+    return statement.get(...params) as T | undefined;
+  }
+  const pool = postgresPools.get(db);
+  if (!pool) return (await db.$queryRawUnsafe<T[]>(sql, ...params))[0]; // in-memory SQLite
+  let n = 0;
+  return (
+    await pool.query(
+      sql.replace(/\?/g, () => `$${++n}`),
+      params,
+    )
+  ).rows[0] as T | undefined;
 }
 
 /** Closes `extra` when the Prisma client disconnects, so callers keep one thing to close. */
@@ -63,7 +97,17 @@ export async function connectDatabase(databaseUrl: string): Promise<Db> {
     // provider differs, so its type is the same shape.
     const db = new PostgresClient({ adapter }) as unknown as Db;
     await db.$connect();
-    const pool = new pg.Pool({ connectionString: databaseUrl, max: 10 });
+    const pool = new pg.Pool({
+      connectionString: databaseUrl,
+      max: 10,
+      // Prisma's timestamp columns hold UTC without a zone; node-postgres would read them as local time.
+      types: {
+        getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+          oid === timestampOid
+            ? (value: string) => new Date(`${value.replace(' ', 'T')}Z`)
+            : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+      },
+    });
     // An idle connection dropped by the server must not crash the process; the pool replaces it.
     pool.on('error', () => undefined);
     postgresPools.set(db, pool);

@@ -1,6 +1,5 @@
-import type { Statement } from 'better-sqlite3';
 import { GraphQLError } from 'graphql';
-import { type Db, sqliteConnectionOf } from './db.ts';
+import { type Db, readOne } from './db.ts';
 import {
   decodeCursor,
   encodeCursor,
@@ -66,7 +65,6 @@ export class StreamRegistry {
   #nextSlot = 0;
   #tick = 0;
   #credentialCheck: NodeJS.Timeout | undefined;
-  #start: Statement<[string, string], StreamStart> | null | undefined;
 
   constructor(private readonly options: StreamRegistryOptions) {}
 
@@ -122,23 +120,17 @@ export class StreamRegistry {
   }
 
   /**
-   * The user's latest cursor and unread count. Raw SQL, on SQLite through the synchronous
-   * connection (see db.ts): through Prisma's query compiler this read cost about 1 ms of CPU per
+   * The user's latest cursor and unread count, in one raw read on the cheapest connection
+   * (see db.ts): through Prisma's query compiler this read cost about 1 ms of CPU per
    * stream open, and 10,000 streams open in a burst when an instance restarts.
    */
-  async #startOf(userId: string): Promise<StreamStart | undefined> {
-    if (this.#start === undefined) {
-      this.#start =
-        sqliteConnectionOf(this.options.db)?.prepare<[string, string], StreamStart>(
-          'SELECT "lastEventSeq", (SELECT COUNT(*) FROM notification WHERE "recipientId" = ? AND "readAt" IS NULL) AS unread FROM "user" WHERE id = ?',
-        ) ?? null;
-    }
-    if (this.#start) return this.#start.get(userId, userId);
-    const [user] = await this.options.db.$queryRaw<StreamStart[]>`
-      SELECT "lastEventSeq",
-        (SELECT COUNT(*) FROM notification WHERE "recipientId" = ${userId} AND "readAt" IS NULL) AS unread
-      FROM "user" WHERE id = ${userId}`;
-    return user;
+  #startOf(userId: string): Promise<StreamStart | undefined> {
+    return readOne<StreamStart>(
+      this.options.db,
+      'SELECT "lastEventSeq", (SELECT COUNT(*) FROM notification WHERE "recipientId" = ? AND "readAt" IS NULL) AS unread FROM "user" WHERE id = ?',
+      userId,
+      userId,
+    );
   }
 
   /** Why a stream cannot resume after `afterSeq`, or null when the log holds every event since. */
@@ -290,7 +282,8 @@ export class StreamRegistry {
 
 interface StreamStart {
   lastEventSeq: number | bigint;
-  unread: number | bigint;
+  /** A string from node-postgres (COUNT is a bigint there). */
+  unread: number | bigint | string;
 }
 
 interface Replay {
