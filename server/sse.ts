@@ -42,30 +42,39 @@ const encoder = new TextEncoder();
 /** An SSE comment: keeps idle connections open through proxies. One buffer, shared by every stream. */
 const ping = encoder.encode(':\n\n');
 
+type Controller = ReadableStreamDefaultController<Uint8Array>;
+
 /**
  * One timer pings every open stream, rather than a timer per stream: at 10,000 streams that is
- * 10,000 fewer timers to schedule, and no allocation per ping. Each tick pings one of ten slots,
- * so the writes are spread over the interval instead of arriving as one burst.
+ * 10,000 fewer timers to schedule, and no allocation per ping. Each tick pings one slot of
+ * streams, so the writes are spread over the interval instead of arriving as one burst.
  */
 class Pinger {
-  readonly #slots = Array.from({ length: 10 }, () => new Set<ReadableStreamDefaultController<Uint8Array>>());
-  #size = 0;
+  readonly #slots: Set<Controller>[];
+  readonly #slotOf = new Map<Controller, Set<Controller>>();
   #next = 0;
   #tick = 0;
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly everyMs: number) {}
+  constructor(private readonly everyMs: number) {
+    // A tick about every 100 ms, each pinging one slot's streams.
+    this.#slots = Array.from({ length: Math.max(1, Math.round(everyMs / 100)) }, () => new Set());
+  }
 
-  add(controller: ReadableStreamDefaultController<Uint8Array>) {
-    this.#slots[this.#next++ % this.#slots.length]?.add(controller);
-    this.#size++;
+  add(controller: Controller) {
+    const slot = this.#slots[this.#next++ % this.#slots.length] as Set<Controller>;
+    slot.add(controller);
+    this.#slotOf.set(controller, slot);
     this.#timer ??= setInterval(() => this.#ping(), this.everyMs / this.#slots.length);
     this.#timer.unref();
   }
 
-  delete(controller: ReadableStreamDefaultController<Uint8Array>) {
-    if (!this.#slots.some((slot) => slot.delete(controller))) return;
-    if (--this.#size === 0 && this.#timer) {
+  delete(controller: Controller) {
+    const slot = this.#slotOf.get(controller);
+    if (!slot) return;
+    slot.delete(controller);
+    this.#slotOf.delete(controller);
+    if (this.#slotOf.size === 0 && this.#timer) {
       clearInterval(this.#timer);
       this.#timer = undefined;
     }
@@ -93,7 +102,7 @@ function sseResponse(
     pingers.set(pingMs, pinger);
   }
   const pings = pinger;
-  let stream: ReadableStreamDefaultController<Uint8Array> | undefined;
+  let stream: Controller | undefined;
   const body = new fetchAPI.ReadableStream<Uint8Array>({
     start(controller) {
       // Flush the headers at once: some clients wait for a first byte before they report "open".
