@@ -50,11 +50,11 @@ export function postgresPoolOf(db: Db): pg.Pool | undefined {
 const statements = new WeakMap<Database.Database, Map<string, Database.Statement>>();
 
 /**
- * One row of a read on a hot path (a request's credentials, a stream's start), on the cheapest
- * connection there is: SQLite's synchronous one, else the pg pool, else Prisma. `sql` uses `?`
- * placeholders and must read the same on both engines.
+ * The rows of a read on a hot path (a request's credentials, a stream's start, the periodic
+ * credential check), on the cheapest connection there is: SQLite's synchronous one, else the pg
+ * pool, else Prisma. `sql` uses `?` placeholders and must read the same on both engines.
  */
-export async function readOne<T>(db: Db, sql: string, ...params: unknown[]): Promise<T | undefined> {
+export async function readAll<T>(db: Db, sql: string, ...params: unknown[]): Promise<T[]> {
   const sqlite = sqliteConnections.get(db);
   if (sqlite) {
     let cache = statements.get(sqlite);
@@ -65,19 +65,24 @@ export async function readOne<T>(db: Db, sql: string, ...params: unknown[]): Pro
     let statement = cache.get(sql);
     if (!statement) {
       statement = sqlite.prepare(sql);
-      cache.set(sql, statement);
+      if (cache.size < 100) cache.set(sql, statement);
     }
-    return statement.get(...params) as T | undefined;
+    return statement.all(...params) as T[];
   }
   const pool = postgresPools.get(db);
-  if (!pool) return (await db.$queryRawUnsafe<T[]>(sql, ...params))[0]; // in-memory SQLite
+  if (!pool) return db.$queryRawUnsafe<T[]>(sql, ...params); // in-memory SQLite
   let n = 0;
   return (
     await pool.query(
       sql.replace(/\?/g, () => `$${++n}`),
       params,
     )
-  ).rows[0] as T | undefined;
+  ).rows as T[];
+}
+
+/** The first row of `readAll`. */
+export async function readOne<T>(db: Db, sql: string, ...params: unknown[]): Promise<T | undefined> {
+  return (await readAll<T>(db, sql, ...params))[0];
 }
 
 /** Closes `extra` when the Prisma client disconnects, so callers keep one thing to close. */
