@@ -66,7 +66,6 @@ export class StreamRegistry {
   /** Streams by heartbeat slot: each tick of the shared timer beats one slot's streams. */
   readonly #slots: Set<NotificationStream>[];
   readonly #slotOf = new Map<NotificationStream, Set<NotificationStream>>();
-  #nextSlot = 0;
   #tick = 0;
   #credentialCheck: NodeJS.Timeout | undefined;
 
@@ -204,7 +203,8 @@ export class StreamRegistry {
     this.#total++;
     this.options.metrics.openStreams.set(this.#total);
     this.options.metrics.activeUsers.set(this.#byUser.size);
-    const slot = this.#slots[this.#nextSlot++ % this.#slots.length] as Set<NotificationStream>;
+    // The slot beaten last: a stream hears its first heartbeat one interval after it opened.
+    const slot = this.#slots[(this.#tick + this.#slots.length - 1) % this.#slots.length] as Set<NotificationStream>;
     slot.add(stream);
     this.#slotOf.set(stream, slot);
     this.#heartbeat ??= setInterval(() => this.#beat(), this.options.heartbeatMs / this.#slots.length);
