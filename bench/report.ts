@@ -65,17 +65,21 @@ export function markdownReport(run: RunResult, chartFile: string): string {
       '',
       `Tidings against the baseline of the same run (targets: memory ≤ ${targets.memory}×, p99 ≤ ${targets.p99}×, saturation ≥ ${targets.saturation}×):`,
       '',
-      '| streams | RSS / stream | p99 latency | user events/s at saturation | bottleneck at saturation |',
+      '| streams | memory / stream: RSS, heap | p99 latency | user events/s at saturation | bottleneck at saturation |',
       '| ---: | ---: | ---: | ---: | --- |',
     );
     for (const n of sizes) {
       const { tidings, baseline } = pair(run, n);
       if (!tidings || !baseline) continue;
-      const memory = ratio(tidings.memory.rssPerStreamKB, baseline.memory.rssPerStreamKB);
+      // RSS moves in large steps and keeps what the allocator does not return, so at small N it can
+      // even shrink; the heap after a full GC is steadier. The target counts as met only if both are.
+      const rss = ratio(tidings.memory.rssPerStreamKB, baseline.memory.rssPerStreamKB);
+      const heap = ratio(tidings.memory.heapPerStreamKB, baseline.memory.heapPerStreamKB);
+      const memoryMet = rss !== null && heap !== null && Math.max(rss, heap) <= targets.memory;
       const p99 = ratio(tidings.steady.latency.p99, baseline.steady.latency.p99);
       const saturation = ratio(tidings.saturation.userEventsPerSecond, baseline.saturation.userEventsPerSecond);
       lines.push(
-        `| ${fmt(n)} | ${verdict(memory, memory !== null && memory <= targets.memory)} | ${verdict(p99, p99 !== null && p99 <= targets.p99)} | ${verdict(saturation, saturation !== null && saturation >= targets.saturation)} | ${bottleneck(tidings.saturation)} (Tidings), ${bottleneck(baseline.saturation)} (baseline) |`,
+        `| ${fmt(n)} | ${fmt(rss, 2)}×, ${fmt(heap, 2)}× ${memoryMet ? '(met)' : '(**missed**)'} | ${verdict(p99, p99 !== null && p99 <= targets.p99)} | ${verdict(saturation, saturation !== null && saturation >= targets.saturation)} | ${bottleneck(tidings.saturation)} (Tidings), ${bottleneck(baseline.saturation)} (baseline) |`,
       );
     }
   }

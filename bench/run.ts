@@ -231,7 +231,8 @@ async function main() {
       mutationPath,
     };
     mkdirSync(options.outDir, { recursive: true });
-    const stem = path.join(options.outDir, run.date.slice(0, 10));
+    // The date and the time (UTC): several runs a day keep their own files.
+    const stem = path.join(options.outDir, run.date.slice(0, 16).replace(':', ''));
     const markdown = markdownReport(run, `${path.basename(stem)}.svg`);
     writeFileSync(`${stem}.json`, `${JSON.stringify(run, null, 2)}\n`);
     writeFileSync(`${stem}.md`, markdown);
