@@ -219,3 +219,32 @@ describe('TabStream without Web Locks', () => {
     b.stop();
   });
 });
+
+describe('TabStream back online', () => {
+  it("reconnects at once on the browser's online event instead of waiting out the backoff", async () => {
+    const { TabStream } = await import('../../web/src/notifications/tabs.ts');
+    const scripted = scriptedTransport();
+    const network = new EventTarget();
+    const tab = new TabStream({
+      key: 'user-2',
+      locks: null,
+      network,
+      onEvent: () => {},
+      transport: scripted.transport,
+    });
+    tab.start();
+    scripted.last().sink.error(new Error('network down'));
+    expect(tab.state.status).toBe('error');
+    expect(scripted.connections).toHaveLength(1);
+
+    network.dispatchEvent(new Event('online'));
+    expect(scripted.connections).toHaveLength(2);
+    scripted.last().sink.next(ready(''));
+    network.dispatchEvent(new Event('online')); // connected: nothing to do
+    expect(scripted.connections).toHaveLength(2);
+
+    tab.stop();
+    network.dispatchEvent(new Event('online'));
+    expect(scripted.connections).toHaveLength(2);
+  });
+});

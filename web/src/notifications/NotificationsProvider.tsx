@@ -52,12 +52,7 @@ export function NotificationsProvider({ userId, children, transport }: Notificat
     // The feed answers this subscription; keeping it open keeps graphcache applying events.
     const feed = client.subscription(NotificationEventsSubscription, {}).subscribe(() => {});
     context.stream.start();
-    const online = () => {
-      if (context.stream.state.status !== 'connected') context.stream.reconnect();
-    };
-    window.addEventListener('online', online);
     return () => {
-      window.removeEventListener('online', online);
       context.stream.stop();
       feed.unsubscribe();
     };

@@ -16,6 +16,8 @@ export interface TabStreamOptions {
   onEvent(event: StreamEvent): void;
   locks?: LockManager | null;
   channel?: (name: string) => BroadcastChannel | null;
+  /** Where the browser's `online` event fires (window); back online, a broken stream reconnects at once. */
+  network?: EventTarget | null;
 }
 
 /**
@@ -30,6 +32,10 @@ export class TabStream {
   #stream: NotificationStream | null = null;
   #channel: BroadcastChannel | null = null;
   #release: (() => void) | null = null;
+  #network: EventTarget | null = null;
+  readonly #online = () => {
+    if (this.#state.status !== 'connected') this.reconnect();
+  };
   #abort = new AbortController();
   /** Counts start() calls: a lock granted to an earlier start (React's StrictMode starts twice) is handed straight back. */
   #generation = 0;
@@ -54,6 +60,8 @@ export class TabStream {
   start() {
     const generation = ++this.#generation;
     this.#abort = new AbortController();
+    this.#network = this.options.network === undefined ? (globalThis.window ?? null) : this.options.network;
+    this.#network?.addEventListener('online', this.#online);
     const locks = this.options.locks === undefined ? globalThis.navigator?.locks : this.options.locks;
     const openChannel =
       this.options.channel ??
@@ -92,6 +100,8 @@ export class TabStream {
   /** Closes this tab's part: its stream (handing the lock on), its channel, its lock request. */
   stop() {
     this.#generation++;
+    this.#network?.removeEventListener('online', this.#online);
+    this.#network = null;
     // Quietly: the tab that takes over tells the others its own state.
     this.#channel?.close();
     this.#channel = null;
