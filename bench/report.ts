@@ -118,13 +118,17 @@ function bottleneck(phase: PhaseResult) {
 
 /** Two panels: p99 latency at the steady rate, and RSS per stream, against open streams. */
 export function chartSvg(run: RunResult): string {
-  const width = 760;
+  const width = 800;
   const height = 320;
   const series = (target: TargetKind) =>
     run.steps.filter((s) => s.target === target).sort((a, b) => a.streams - b.streams);
-  const panels = [
-    { title: `p99 latency at ${run.options.rate} events/s (ms)`, value: (s: StepResult) => s.steady.latency.p99 },
-    { title: 'memory per open stream (KB of RSS)', value: (s: StepResult) => s.memory.rssPerStreamKB },
+  const panels: { title: string; value: (s: StepResult) => number; dashed?: (s: StepResult) => number }[] = [
+    { title: `p99 latency at ${run.options.rate} events/s (ms)`, value: (s) => s.steady.latency.p99 },
+    {
+      title: 'memory per stream, KB (RSS solid, heap dashed)',
+      value: (s) => s.memory.rssPerStreamKB,
+      dashed: (s) => s.memory.heapPerStreamKB,
+    },
   ];
   const colors: Record<TargetKind, string> = { tidings: '#c2410c', baseline: '#2563eb' };
   const names: Record<TargetKind, string> = { tidings: 'Tidings', baseline: 'raw Node SSE' };
@@ -139,7 +143,9 @@ export function chartSvg(run: RunResult): string {
     const top = 40;
     const w = 290;
     const h = 210;
-    const values = run.steps.map(panel.value).filter(Number.isFinite);
+    const values = [...run.steps.map(panel.value), ...(panel.dashed ? run.steps.map(panel.dashed) : [])].filter(
+      Number.isFinite,
+    );
     const maxY = niceCeiling(Math.max(...values, 1));
     const x = (n: number) => left + (n / maxN) * w;
     const y = (v: number) => top + h - (Math.max(0, v) / maxY) * h;
@@ -156,14 +162,19 @@ export function chartSvg(run: RunResult): string {
     }
     out.push(`<text x="${left + w / 2}" y="${top + h + 34}" text-anchor="middle" fill="#555">open streams</text>`);
     for (const target of ['baseline', 'tidings'] as const) {
-      const points = series(target).map((s) => [x(s.streams), y(panel.value(s))] as const);
-      if (points.length === 0) continue;
-      out.push(
-        `<polyline fill="none" stroke="${colors[target]}" stroke-width="2" points="${points.map(([px, py]) => `${px.toFixed(1)},${py.toFixed(1)}`).join(' ')}"/>`,
-        ...points.map(
-          ([px, py]) => `<circle cx="${px.toFixed(1)}" cy="${py.toFixed(1)}" r="3.5" fill="${colors[target]}"/>`,
-        ),
-      );
+      const lines = [{ value: panel.value, dash: '' }];
+      if (panel.dashed) lines.push({ value: panel.dashed, dash: ' stroke-dasharray="5 4"' });
+      for (const line of lines) {
+        const points = series(target).map((s) => [x(s.streams), y(line.value(s))] as const);
+        if (points.length === 0) continue;
+        const path = points.map(([px, py]) => `${px.toFixed(1)},${py.toFixed(1)}`).join(' ');
+        out.push(
+          `<polyline fill="none" stroke="${colors[target]}" stroke-width="2"${line.dash} points="${path}"/>`,
+          ...points.map(
+            ([px, py]) => `<circle cx="${px.toFixed(1)}" cy="${py.toFixed(1)}" r="3.5" fill="${colors[target]}"/>`,
+          ),
+        );
+      }
     }
   });
   (['tidings', 'baseline'] as const).forEach((target, i) => {
