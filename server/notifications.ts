@@ -84,6 +84,8 @@ export function createNotificationService(db: Db, pubsub: NotificationPubSub, me
   return {
     async create(input) {
       if (createDirect) return createDirect(input);
+      // Through Prisma: only a database with neither a second SQLite connection nor a pg pool
+      // (an in-memory SQLite database) comes here.
       const notification = await writeEvent(input.recipientId, async (tx) => {
         const notification = newNotification(input);
         const { id, recipientId, kind, title, body, url, data, createdAt } = notification;
@@ -154,7 +156,7 @@ function sqliteDate(date: Date): string {
 
 /**
  * `create` on SQLite, as one synchronous transaction on the writer connection: the same
- * statements, order and event as `writeEvent`, in about 50 µs instead of about 2 ms of CPU.
+ * statements, order and event as `writeEvent`, in about 0.15 ms instead of about 2 ms of CPU.
  * SQLite has one writer at a time; when Prisma's connection holds the lock (inside one of its
  * transactions) this yields and tries again rather than block the event loop.
  */
