@@ -1,7 +1,6 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { request } from 'node:http';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ServerUnderTest, startBaseline } from '../bench/servers.ts';
 import { percentile, ratio, summarize } from '../bench/stats.ts';
 
 // The benchmark's own pieces; the benchmark itself (`npm run bench`) is not a test and nothing
@@ -26,28 +25,15 @@ describe('bench statistics', () => {
 });
 
 describe('the raw SSE baseline server', () => {
-  let child: ChildProcess;
+  // Started exactly as `npm run bench` starts it.
+  let baseline: ServerUnderTest;
   let url: string;
   beforeAll(async () => {
-    child = spawn(
-      process.execPath,
-      ['--import', 'tsx', path.join(import.meta.dirname, '..', 'bench', 'baseline-server.ts')],
-      {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    );
-    url = await new Promise<string>((resolve, reject) => {
-      let output = '';
-      child.stdout?.on('data', (chunk: Buffer) => {
-        output += chunk;
-        const match = /"listening":"([^"]+)"/.exec(output);
-        if (match?.[1]) resolve(match[1]);
-      });
-      child.once('exit', (code) => reject(new Error(`baseline exited ${code}`)));
-    });
+    baseline = await startBaseline(2);
+    url = baseline.url;
   });
-  afterAll(() => {
-    child?.kill();
+  afterAll(async () => {
+    await baseline?.stop();
   });
 
   /** Opens a stream for `user` and collects its SSE blocks. */
