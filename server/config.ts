@@ -48,6 +48,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   const publicUrl = trimSlash(overrides.publicUrl ?? (env.BETTER_AUTH_URL || `http://localhost:${port}`));
   const dataDir = path.resolve(overrides.dataDir ?? (env.TIDINGS_DATA_DIR || 'data'));
   const databaseUrl = overrides.databaseUrl ?? (env.DATABASE_URL || 'file:./data/tidings.db');
+  // Checked before the secret, which may be written to the data folder: a refused URL leaves nothing behind.
+  const provider = providerOf(databaseUrl);
   const authSecret = overrides.authSecret ?? readSecret(env, production, dataDir);
   const trustedOrigins =
     overrides.trustedOrigins ??
@@ -69,7 +71,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     host,
     publicUrl,
     databaseUrl,
-    provider: providerOf(databaseUrl),
+    provider,
     dataDir,
     authSecret,
     trustedOrigins,
@@ -95,13 +97,35 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   };
 }
 
-/** Which database engine a `DATABASE_URL` names. */
+/** Which database engine a `DATABASE_URL` names; refuses a URL Tidings cannot use. */
 export function providerOf(databaseUrl: string): Config['provider'] {
-  if (databaseUrl.startsWith('file:')) return 'sqlite';
+  if (inMemory(databaseUrl)) {
+    // Prisma, the migrator and the fast write connection each open the URL: in memory, each
+    // would get a database of its own, and the server would fail on its first query.
+    throw new ConfigError(
+      `DATABASE_URL="${databaseUrl}" names an in-memory SQLite database, which Tidings cannot use. ` +
+        'Give it a file path instead, for example DATABASE_URL=file:./data/tidings.db ' +
+        '(for a throwaway database, a file under /tmp).',
+    );
+  }
+  if (databaseUrl.startsWith('file:')) {
+    if (!databaseUrl.slice('file:'.length).split('?')[0]) {
+      throw new ConfigError('DATABASE_URL=file: names no file; give a path, for example file:./data/tidings.db.');
+    }
+    return 'sqlite';
+  }
   if (/^postgres(ql)?:\/\//.test(databaseUrl)) return 'postgresql';
   throw new ConfigError(
     `DATABASE_URL must start with file: (SQLite) or postgres:// / postgresql:// (PostgreSQL); got "${databaseUrl.split(':')[0]}:…"`,
   );
+}
+
+/** `:memory:` and `file::memory:` (with or without options), and SQLite's `file:…?mode=memory`. */
+function inMemory(databaseUrl: string): boolean {
+  if (databaseUrl === ':memory:') return true;
+  if (!databaseUrl.startsWith('file:')) return false;
+  const [name = '', options = ''] = databaseUrl.slice('file:'.length).split('?');
+  return name === ':memory:' || options.split('&').includes('mode=memory');
 }
 
 function readSecret(env: Env, production: boolean, dataDir: string): string {

@@ -61,6 +61,22 @@ describe('configuration', () => {
     expect(() => loadConfig({ DATABASE_URL: 'mysql://u@h/db', TIDINGS_DATA_DIR: dataDir })).toThrow(ConfigError);
   });
 
+  it('refuses an in-memory SQLite database and says to give a file path', () => {
+    const dataDir = tempDir();
+    for (const url of [
+      'file::memory:',
+      ':memory:',
+      'file::memory:?cache=shared',
+      'file:memdb1?mode=memory&cache=shared',
+    ]) {
+      const load = () => loadConfig({ DATABASE_URL: url, TIDINGS_DATA_DIR: dataDir });
+      expect(load).toThrow(ConfigError);
+      expect(load).toThrow(/in-memory SQLite database, which Tidings cannot use\. Give it a file path instead/);
+    }
+    expect(() => loadConfig({ DATABASE_URL: 'file:', TIDINGS_DATA_DIR: dataDir })).toThrow(/names no file/);
+    expect(loadConfig({ DATABASE_URL: 'file:./memory.db', TIDINGS_DATA_DIR: dataDir }).provider).toBe('sqlite');
+  });
+
   it('parses trusted origins, port and heartbeat, with a clear message for bad values', () => {
     const dataDir = tempDir();
     const config = loadConfig({
@@ -85,6 +101,26 @@ describe('configuration', () => {
     }).catch((error: { code: number; stderr: string }) => error);
     expect(failure).toMatchObject({ code: 1 });
     expect((failure as { stderr: string }).stderr).toMatch(/BETTER_AUTH_SECRET is required when NODE_ENV=production/);
+    expect(existsSync(path.join(cwd, 'data'))).toBe(false);
+  });
+
+  it('`npm start` with an in-memory database exits 1 and says to use a file path', async () => {
+    const cwd = tempDir();
+    const failure = await run(path.join(root, 'node_modules', '.bin', 'tsx'), [path.join(root, 'server', 'main.ts')], {
+      cwd,
+      env: {
+        ...process.env,
+        NODE_ENV: '',
+        BETTER_AUTH_SECRET: '',
+        TIDINGS_DATA_DIR: '',
+        DATABASE_URL: 'file::memory:',
+        PORT: '0',
+      },
+      // A server that starts anyway must not outlive the test.
+      timeout: 15_000,
+    }).catch((error: { code: number; stderr: string }) => error);
+    expect(failure).toMatchObject({ code: 1 });
+    expect((failure as { stderr: string }).stderr).toMatch(/DATABASE_URL="file::memory:" names an in-memory SQLite/);
     expect(existsSync(path.join(cwd, 'data'))).toBe(false);
   });
 });
