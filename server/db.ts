@@ -17,9 +17,7 @@ export type Tx = Parameters<Parameters<Db['$transaction']>[0]>[0];
 
 /** The path of the SQLite file a `file:` URL names, relative paths taken from the working directory. */
 export function sqliteFile(databaseUrl: string): string {
-  const name = databaseUrl.slice('file:'.length).split('?')[0] ?? '';
-  if (name === ':memory:') return name;
-  return path.resolve(name);
+  return path.resolve(databaseUrl.slice('file:'.length).split('?')[0] ?? '');
 }
 
 const sqliteConnections = new WeakMap<Db, Database.Database>();
@@ -29,7 +27,7 @@ const sqliteConnections = new WeakMap<Db, Database.Database>();
  * and its event, in one transaction): better-sqlite3 runs it in about 50 µs, where the same
  * statements through Prisma cost about 2 ms of CPU. Its transactions never yield to the event
  * loop, so they never hold the write lock while Prisma's connection waits for it. None for
- * PostgreSQL or an in-memory database (a second connection would be another database).
+ * PostgreSQL.
  */
 export function sqliteConnectionOf(db: Db): Database.Database | undefined {
   return sqliteConnections.get(db);
@@ -52,7 +50,7 @@ const statements = new WeakMap<Database.Database, Map<string, Database.Statement
 /**
  * The rows of a read on a hot path (a request's credentials, a stream's start, the periodic
  * credential check), on the cheapest connection there is: SQLite's synchronous one, else the pg
- * pool, else Prisma. `sql` uses `?` placeholders and must read the same on both engines.
+ * pool. `sql` uses `?` placeholders and must read the same on both engines.
  */
 export async function readAll<T>(db: Db, sql: string, ...params: unknown[]): Promise<T[]> {
   const sqlite = sqliteConnections.get(db);
@@ -70,7 +68,7 @@ export async function readAll<T>(db: Db, sql: string, ...params: unknown[]): Pro
     return statement.all(...params) as T[];
   }
   const pool = postgresPools.get(db);
-  if (!pool) return db.$queryRawUnsafe<T[]>(sql, ...params); // in-memory SQLite
+  if (!pool) throw new Error('readAll needs a database opened by connectDatabase.');
   let n = 0;
   return (
     await pool.query(
@@ -125,7 +123,7 @@ export async function connectDatabase(databaseUrl: string): Promise<Db> {
     return db;
   }
   const file = sqliteFile(databaseUrl);
-  if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+  mkdirSync(path.dirname(file), { recursive: true });
   const db = new PrismaClient({ adapter: new PrismaBetterSQLite3({ url: `file:${file}` }) });
   // WAL lets readers run beside the writer, and NORMAL syncs once per checkpoint instead of
   // once per commit: together about ten times the insert rate of the defaults.
@@ -133,17 +131,15 @@ export async function connectDatabase(databaseUrl: string): Promise<Db> {
   await db.$queryRawUnsafe('PRAGMA synchronous = NORMAL');
   await db.$queryRawUnsafe('PRAGMA busy_timeout = 5000');
   await db.$queryRawUnsafe('PRAGMA foreign_keys = ON');
-  if (file !== ':memory:') {
-    const writer = new Database(file);
-    // No busy wait: it would block the event loop, and with it whoever holds the lock. Callers
-    // retry on SQLITE_BUSY after yielding instead.
-    writer.pragma('busy_timeout = 0');
-    writer.pragma('synchronous = NORMAL');
-    writer.pragma('foreign_keys = ON');
-    sqliteConnections.set(db, writer);
-    closeWith(db, () => {
-      if (writer.open) writer.close();
-    });
-  }
+  const writer = new Database(file);
+  // No busy wait: it would block the event loop, and with it whoever holds the lock. Callers
+  // retry on SQLITE_BUSY after yielding instead.
+  writer.pragma('busy_timeout = 0');
+  writer.pragma('synchronous = NORMAL');
+  writer.pragma('foreign_keys = ON');
+  sqliteConnections.set(db, writer);
+  closeWith(db, () => {
+    if (writer.open) writer.close();
+  });
   return db;
 }

@@ -75,30 +75,10 @@ export function createNotificationService(db: Db, pubsub: NotificationPubSub, me
     return outcome.result;
   }
 
-  const writer = sqliteConnectionOf(db);
-  const pool = postgresPoolOf(db);
-  const createDirect =
-    (writer && createNotificationOnSqlite(writer, pubsub, metrics)) ||
-    (pool && createNotificationOnPostgres(pool, pubsub, metrics));
+  const create = createNotificationWriter(db, pubsub, metrics);
 
   return {
-    async create(input) {
-      if (createDirect) return createDirect(input);
-      // Through Prisma: only a database with neither a second SQLite connection nor a pg pool
-      // (an in-memory SQLite database) comes here.
-      const notification = await writeEvent(input.recipientId, async (tx) => {
-        const notification = newNotification(input);
-        const { id, recipientId, kind, title, body, url, data, createdAt } = notification;
-        await tx.$executeRaw`
-          INSERT INTO notification (id, "recipientId", kind, title, body, url, data, "createdAt")
-          VALUES (${id}, ${recipientId}, ${kind}, ${title}, ${body}, ${url}, ${data === null ? null : JSON.stringify(data)}, ${createdAt})`;
-        return { result: notification, event: { type: 'NotificationCreated', notification: snapshotOf(notification) } };
-      }).catch((error: unknown) => {
-        if (error instanceof NoSuchUser) throw badUserInput('recipientId', `no user with id "${input.recipientId}".`);
-        throw error;
-      });
-      return notification;
-    },
+    create,
 
     markRead(userId, id) {
       return writeEvent(userId, async (tx) => {
@@ -149,9 +129,58 @@ function newNotification(input: NewNotification): Notification {
   };
 }
 
+function createdEvent(notification: Notification, seq: number, unreadCount: number): NotificationEventPayload {
+  return {
+    type: 'NotificationCreated',
+    notification: snapshotOf(notification),
+    cursor: encodeCursor(seq),
+    unreadCount,
+  };
+}
+
+/**
+ * `create` on the plain connection each engine has beside Prisma's (see db.ts). Every database
+ * `connectDatabase` opens has one: an in-memory SQLite database, which could not, is refused by
+ * the configuration.
+ */
+function createNotificationWriter(db: Db, pubsub: NotificationPubSub, metrics?: Metrics) {
+  const writer = sqliteConnectionOf(db);
+  if (writer) return createNotificationOnSqlite(writer, pubsub, metrics);
+  const pool = postgresPoolOf(db);
+  if (pool) return createNotificationOnPostgres(pool, pubsub, metrics);
+  throw new Error('createNotificationService needs a database opened by connectDatabase.');
+}
+
+/** A create waiting for its group commit; its batch sets `event` once committed, or `error`. */
+interface PendingCreate {
+  notification: Notification;
+  done: ((labels: { mutation: string }) => void) | undefined;
+  resolve: (notification: Notification) => void;
+  reject: (error: unknown) => void;
+  event?: NotificationEventPayload;
+  error?: unknown;
+}
+
+/** After its batch: publishes the create's event and answers its caller, or answers the error. */
+function settle(item: PendingCreate, pubsub: NotificationPubSub) {
+  if (item.event) {
+    pubsub.publish(item.notification.recipientId, item.event);
+    item.done?.({ mutation: item.event.type });
+    item.resolve(item.notification);
+  } else if (item.error instanceof NoSuchUser) {
+    item.reject(badUserInput('recipientId', `no user with id "${item.notification.recipientId}".`));
+  } else {
+    item.reject(item.error);
+  }
+}
+
 /** SQLite's DATETIME text as Prisma writes it (so Prisma reads it back, and ranges compare as text). */
 function sqliteDate(date: Date): string {
   return date.toISOString().replace('Z', '+00:00');
+}
+
+interface PendingSqliteCreate extends PendingCreate {
+  deadline: number;
 }
 
 /**
@@ -179,12 +208,7 @@ function createNotificationOnSqlite(writer: Database.Database, pubsub: Notificat
     if (!bumped) throw new NoSuchUser();
     const at = sqliteDate(createdAt);
     insertNotification.run(id, recipientId, kind, title, body, url, data === null ? null : JSON.stringify(data), at);
-    const event: NotificationEventPayload = {
-      type: 'NotificationCreated',
-      notification: snapshotOf(notification),
-      cursor: encodeCursor(bumped.lastEventSeq),
-      unreadCount: unread.get(recipientId) ?? 0,
-    };
+    const event = createdEvent(notification, bumped.lastEventSeq, unread.get(recipientId) ?? 0);
     insertEvent.run(recipientId, bumped.lastEventSeq, event.type, JSON.stringify(event), at);
     return event;
   });
@@ -192,7 +216,7 @@ function createNotificationOnSqlite(writer: Database.Database, pubsub: Notificat
   // Group commit: the creates that arrive in one turn of the event loop share one transaction
   // (each in its own savepoint, in arrival order), so the commit's write to the WAL, most of
   // the cost, is paid once for all of them. Events are published, in order, after that commit.
-  const writeBatch = writer.transaction((batch: PendingCreate[]) => {
+  const writeBatch = writer.transaction((batch: PendingSqliteCreate[]) => {
     for (const item of batch) {
       try {
         item.event = write(item.notification);
@@ -201,7 +225,7 @@ function createNotificationOnSqlite(writer: Database.Database, pubsub: Notificat
       }
     }
   });
-  let queue: PendingCreate[] = [];
+  let queue: PendingSqliteCreate[] = [];
   let scheduled = false;
 
   function flush() {
@@ -222,17 +246,7 @@ function createNotificationOnSqlite(writer: Database.Database, pubsub: Notificat
       }
       return;
     }
-    for (const item of batch) {
-      if (item.event) {
-        pubsub.publish(item.notification.recipientId, item.event);
-        item.done?.({ mutation: item.event.type });
-        item.resolve(item.notification);
-      } else if (item.error instanceof NoSuchUser) {
-        item.reject(badUserInput('recipientId', `no user with id "${item.notification.recipientId}".`));
-      } else {
-        item.reject(item.error);
-      }
-    }
+    for (const item of batch) settle(item, pubsub);
   }
 
   function schedule() {
@@ -252,16 +266,6 @@ function createNotificationOnSqlite(writer: Database.Database, pubsub: Notificat
       });
       schedule();
     });
-}
-
-interface PendingCreate {
-  notification: Notification;
-  deadline: number;
-  done: ((labels: { mutation: string }) => void) | undefined;
-  resolve: (notification: Notification) => void;
-  reject: (error: unknown) => void;
-  event?: NotificationEventPayload;
-  error?: unknown;
 }
 
 /**
