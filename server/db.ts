@@ -69,13 +69,31 @@ export async function readAll<T>(db: Db, sql: string, ...params: unknown[]): Pro
   }
   const pool = postgresPools.get(db);
   if (!pool) throw new Error('readAll needs a database opened by connectDatabase.');
-  let n = 0;
-  return (
-    await pool.query(
-      sql.replace(/\?/g, () => `$${++n}`),
-      params,
-    )
-  ).rows as T[];
+  let text = postgresTexts.get(sql);
+  if (text === undefined) {
+    let n = 0;
+    text = sql.replace(/\?/g, () => `$${++n}`);
+    if (postgresTexts.size < 100) postgresTexts.set(sql, text);
+  }
+  return (await pool.query<T & pg.QueryResultRow>(postgresStatement(text, params))).rows;
+}
+
+const postgresTexts = new Map<string, string>();
+const postgresStatementNames = new Map<string, string>();
+
+/**
+ * A query for the pg pool, named for the first 100 statement texts this process sends: a named
+ * statement is parsed and planned once per connection instead of at every call, which cut
+ * PostgreSQL's CPU for the API-key read from about 100 to 30-45 µs here. Texts must name their
+ * columns (no `SELECT *`), so a migration that adds a column leaves prepared statements valid.
+ */
+export function postgresStatement(text: string, values: unknown[]): pg.QueryConfig {
+  let name = postgresStatementNames.get(text);
+  if (name === undefined && postgresStatementNames.size < 100) {
+    name = `tidings_${postgresStatementNames.size + 1}`;
+    postgresStatementNames.set(text, name);
+  }
+  return name === undefined ? { text, values } : { name, text, values };
 }
 
 /** The first row of `readAll`. */

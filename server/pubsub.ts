@@ -86,7 +86,10 @@ export function createNotificationPubSub(options: PubSubOptions): NotificationPu
     maxRetriesPerRequest: null,
     retryStrategy: (attempt: number) => Math.min(attempt * 200, 2_000),
   };
-  const publishClient = new Redis(options.redisUrl, redisOptions);
+  // Auto-pipelining sends the commands of one event-loop turn in one write: a batch of creates
+  // publishes all its events in one turn. One connection answers in order, so each user's events
+  // still reach Redis in the order they were published.
+  const publishClient = new Redis(options.redisUrl, { ...redisOptions, enableAutoPipelining: true });
   const subscribeClient = new Redis(options.redisUrl, redisOptions);
   const redisTarget = createRedisEventTarget({ publishClient, subscribeClient });
   const pubsub = createPubSub<PubSubEvents>({ eventTarget: redisTarget });

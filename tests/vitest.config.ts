@@ -4,9 +4,9 @@ import { defineConfig } from 'vitest/config';
 
 const root = path.join(import.meta.dirname, '..');
 // Tests that do not touch a database run once, in the SQLite project; several instances sharing
-// one database run in the PostgreSQL project.
+// one database, and PostgreSQL's own cases, run in the PostgreSQL project.
 const databaseFree = ['tests/schema-files.test.ts', 'tests/config.test.ts'];
-const multiInstance = ['tests/cluster.test.ts'];
+const postgresOnly = ['tests/cluster.test.ts', 'tests/group-commit-postgres.test.ts'];
 // The web client's unit tests: no server, no database, run once.
 const webUnit = 'tests/web/**';
 
@@ -44,7 +44,7 @@ export default defineConfig({
         test: {
           name: 'sqlite',
           include: ['tests/**/*.test.ts'],
-          exclude: [...multiInstance, webUnit],
+          exclude: [...postgresOnly, webUnit],
           env: { TIDINGS_TEST_PROVIDER: 'sqlite' },
         },
       },

@@ -1,0 +1,94 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signUp } from './helpers/auth.ts';
+import { logOf, sql, take, transactionsOf } from './helpers/events.ts';
+import { notify } from './helpers/graphql.ts';
+import { startServer, type TestServer } from './helpers/server.ts';
+import { subscribe } from './helpers/sse.ts';
+
+// The group commit's PostgreSQL cases: a batch waiting on a user's row lock, a row the database
+// refuses inside a batch, a burst larger than one batch. Only the PostgreSQL project runs this
+// file (tests/vitest.config.ts).
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startServer();
+});
+afterAll(async () => server?.dispose());
+
+const create = (recipientId: string, title: string) => server.app.notifications.create({ recipientId, title });
+
+describe('group commit on PostgreSQL', () => {
+  it('a batch waiting for a user reads the unread count after the write it waited for committed', async () => {
+    const alice = await signUp(server);
+    for (const title of ['e1', 'e2', 'e3', 'e4']) await notify(server, alice.headers, { title });
+    const lockWaits = async () =>
+      (
+        await sql<{ n: number }>(
+          server,
+          `SELECT COUNT(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+        )
+      )[0]?.n;
+
+    // Another process' write holds Alice's row lock; a mark-all-read queues behind it, then a
+    // batch of creates queues behind the mark-all-read. PostgreSQL grants the lock in that order.
+    const holder = new pg.Client({ connectionString: server.config.databaseUrl });
+    await holder.connect();
+    await holder.query('BEGIN');
+    await holder.query('SELECT id FROM "user" WHERE id = $1 FOR NO KEY UPDATE', [alice.id]);
+    const markAll = server.app.notifications.markAllRead(alice.id);
+    await expect.poll(lockWaits).toBe(1);
+    const creates = Promise.all(['c1', 'c2', 'c3'].map((title) => create(alice.id, title)));
+    await expect.poll(lockWaits).toBe(2);
+    await holder.query('COMMIT');
+    await holder.end();
+    expect(await markAll).toMatchObject({ count: 4 });
+    await creates;
+
+    // The mark-all-read committed after the batch began waiting, before the batch went on: a
+    // count read with a snapshot from before the wait would say 5, 6, 7.
+    expect((await logOf(server, alice)).slice(4).map((row) => [row.seq, row.type, row.unreadCount])).toEqual([
+      [5, 'AllNotificationsRead', 0],
+      [6, 'NotificationCreated', 1],
+      [7, 'NotificationCreated', 2],
+      [8, 'NotificationCreated', 3],
+    ]);
+  });
+
+  it('a create the database refuses fails alone; the others of its batch commit in order, gap-free', async () => {
+    const alice = await signUp(server);
+    const stream = subscribe(server, alice.headers);
+    await stream.next();
+    // PostgreSQL refuses a NUL character in text, which the input rules let through.
+    const results = await Promise.allSettled([
+      create(alice.id, 'a'),
+      create(alice.id, 'b\u0000'),
+      create(alice.id, 'c'),
+    ]);
+
+    expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    const events = await take(stream, 2);
+    expect(
+      events.map((event) => [event.cursor, event.unreadCount, (event.notification as { title: string }).title]),
+    ).toEqual([
+      ['1', 1, 'a'],
+      ['2', 2, 'c'],
+    ]);
+    expect((await logOf(server, alice)).map((row) => row.seq)).toEqual([1, 2]);
+    stream.dispose();
+  });
+
+  it('a burst larger than one batch is written in several, still in order', async () => {
+    const [alice, bob] = [await signUp(server), await signUp(server)];
+    const created = await Promise.all(Array.from({ length: 250 }, (_, i) => create((i % 3 ? alice : bob).id, `n${i}`)));
+
+    expect(await transactionsOf(server, created)).toBe(2);
+    for (const user of [alice, bob]) {
+      const mine = created.filter((n) => n.recipientId === user.id);
+      const log = await server.app.db.userEvent.findMany({ where: { userId: user.id }, orderBy: { seq: 'asc' } });
+      expect(log.map((row) => [row.seq, (row.payload as { notification: { id: string } }).notification.id])).toEqual(
+        mine.map((n, i) => [i + 1, n.id]),
+      );
+    }
+  });
+});
