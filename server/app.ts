@@ -7,9 +7,10 @@ import { getOperationAST, parse } from 'graphql';
 import { createYoga, type GraphQLParams, type Plugin } from 'graphql-yoga';
 import { type Auth, createAuth } from './auth.ts';
 import type { Config } from './config.ts';
-import { type Context, createViewerResolver } from './context.ts';
+import { type Context, createViewerResolver, lastEventIdOf, type Viewer } from './context.ts';
 import { connectDatabase, type Db } from './db.ts';
 import { unauthenticated } from './errors.ts';
+import { createDirectStreams } from './event-streams.ts';
 import { createLogger, errorFields, type Logger } from './log.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { migrate } from './migrate.ts';
@@ -93,6 +94,22 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
   const viewerOf = createViewerResolver({ auth, db });
   const streamTokens = createStreamTokens(config.authSecret);
   const retention = startRetention(db, config.eventRetentionHours, log);
+  const cors = {
+    origin: config.trustedOrigins,
+    credentials: true,
+    allowedHeaders: ['content-type', 'x-api-key', 'x-graphql-event-stream-token', 'last-event-id'],
+    methods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
+  };
+
+  const contextOf = (viewer: Viewer | null, res: Context['res'], lastEventId: string | null): Context => ({
+    db,
+    notifications,
+    streams: registry,
+    pubsub,
+    viewer,
+    lastEventId,
+    res,
+  });
 
   const yoga = createYoga<Record<string, unknown>, Context>({
     schema,
@@ -100,12 +117,7 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
     landingPage: false,
     graphiql: { title: 'Tidings GraphiQL', defaultQuery, subscriptionsProtocol: 'SSE' },
     renderGraphiQL,
-    cors: {
-      origin: config.trustedOrigins,
-      credentials: true,
-      allowedHeaders: ['content-type', 'x-api-key', 'x-graphql-event-stream-token', 'last-event-id'],
-      methods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
-    },
+    cors,
     logging: {
       debug: (...args) => log.debug(String(args[0])),
       info: (...args) => log.info(String(args[0])),
@@ -116,15 +128,7 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
       const viewer = await viewerOf(request);
       // A subscription without credentials is refused before its stream opens: HTTP 401.
       if (!viewer && isSubscription(params)) throw unauthenticated();
-      return {
-        db,
-        notifications,
-        streams: registry,
-        pubsub,
-        viewer,
-        request,
-        res: (serverContext as { res?: Context['res'] }).res,
-      };
+      return contextOf(viewer, (serverContext as { res?: Context['res'] }).res, lastEventIdOf(request));
     },
     plugins: [
       EnvelopArmorPlugin({
@@ -158,7 +162,9 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
     ],
   });
 
-  const server = createServer(yoga);
+  const server = createServer(
+    createDirectStreams({ yoga, schema, endpoint: '/graphql', cors, viewerOf, contextOf, log }),
+  );
   const inFlight = trackResponses(server);
   let url = '';
 

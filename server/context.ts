@@ -24,7 +24,8 @@ export interface Context extends CursorCarrier {
   streams: StreamRegistry;
   pubsub: NotificationPubSub;
   viewer: Viewer | null;
-  request: Request;
+  /** The cursor a reconnecting EventSource sends back: the Last-Event-ID header or a lastEventId query parameter. */
+  lastEventId: string | null;
   /** The Node response under this request (absent in single-connection mode's operation requests). */
   res?: { destroy(): void; readonly writableLength: number };
 }
@@ -204,6 +205,11 @@ export function createApiKeyVerifier({ auth, db }: { auth: Auth; db: Db }) {
 function viewerOf(userId: string, role: string | null | undefined, credential: StreamCredential): Viewer {
   const isAdmin = role === 'admin';
   return { userId, role: isAdmin ? 'admin' : 'user', privileged: isAdmin || credential.kind === 'apiKey', credential };
+}
+
+/** The cursor a reconnecting EventSource sends back, as a header or (where headers cannot be set) a query parameter. */
+export function lastEventIdOf(request: Request): string | null {
+  return request.headers.get('last-event-id') ?? new URL(request.url).searchParams.get('lastEventId');
 }
 
 /** The viewer, or the UNAUTHENTICATED error every operation but introspection answers without one. */

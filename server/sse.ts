@@ -9,9 +9,10 @@ export interface CursorCarrier {
 }
 
 /**
- * Distinct-connection SSE, as Yoga writes it, plus what a plain EventSource needs to resume: each
- * `next` event carries its cursor as the SSE `id:` field, so the browser sends it back as
- * Last-Event-ID when it reconnects. Also sets the headers that keep proxies from buffering.
+ * Distinct-connection SSE for the subscriptions Yoga serves itself (event-streams.ts serves the
+ * usual ones, GET and JSON POST, straight to the socket, in the same format): Yoga's writer plus
+ * what a plain EventSource needs to resume, each `next` event with its cursor as the SSE `id:`
+ * field, and the headers that keep proxies from buffering.
  */
 export function useResumableSSE(pingMs = 12_000): Plugin {
   return {
@@ -39,56 +40,97 @@ export function useResumableSSE(pingMs = 12_000): Plugin {
 }
 
 const encoder = new TextEncoder();
-/** An SSE comment: keeps idle connections open through proxies. One buffer, shared by every stream. */
-const ping = encoder.encode(':\n\n');
+/** An SSE comment: keeps idle connections open through proxies. */
+export const pingFrame = ':\n\n';
+const pingBytes = encoder.encode(pingFrame);
+export const completeFrame = 'event: complete\ndata:\n\n';
 
-type Controller = ReadableStreamDefaultController<Uint8Array>;
+/** The headers of every event stream: no proxy may cache or buffer it. */
+export const streamHeaders = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache, no-transform',
+  'x-accel-buffering': 'no',
+  connection: 'keep-alive',
+};
+
+/**
+ * One `next` event: the result, with the cursor as the SSE `id:` (a plain EventSource sends it back
+ * as Last-Event-ID) and as `extensions.cursor`.
+ */
+export function eventFrame(result: ExecutionResult, cursor: string | undefined): string {
+  const withCursor = cursor === undefined ? result : { ...result, extensions: { ...result.extensions, cursor } };
+  const id = cursor ? `id: ${cursor}\n` : '';
+  return `${id}event: next\ndata: ${JSON.stringify(publicResult(withCursor))}\n\n`;
+}
 
 /**
  * One timer pings every open stream, rather than a timer per stream: at 10,000 streams that is
  * 10,000 fewer timers to schedule, and no allocation per ping. Each tick pings one slot of
  * streams, so the writes are spread over the interval instead of arriving as one burst.
+ * `ping` returns false for a stream that is gone, which then leaves.
  */
-class Pinger {
-  readonly #slots: Set<Controller>[];
-  readonly #slotOf = new Map<Controller, Set<Controller>>();
+export class Pinger<T> {
+  readonly #slots: Set<T>[];
+  readonly #slotOf = new Map<T, Set<T>>();
   #next = 0;
   #tick = 0;
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly everyMs: number) {
+  constructor(
+    private readonly everyMs: number,
+    private readonly ping: (stream: T) => boolean,
+  ) {
     // A tick about every 100 ms, each pinging one slot's streams.
     this.#slots = Array.from({ length: Math.max(1, Math.round(everyMs / 100)) }, () => new Set());
   }
 
-  add(controller: Controller) {
-    const slot = this.#slots[this.#next++ % this.#slots.length] as Set<Controller>;
-    slot.add(controller);
-    this.#slotOf.set(controller, slot);
-    this.#timer ??= setInterval(() => this.#ping(), this.everyMs / this.#slots.length);
+  add(stream: T) {
+    const slot = this.#slots[this.#next++ % this.#slots.length] as Set<T>;
+    slot.add(stream);
+    this.#slotOf.set(stream, slot);
+    this.#timer ??= setInterval(() => this.#pingSlot(), this.everyMs / this.#slots.length);
     this.#timer.unref();
   }
 
-  delete(controller: Controller) {
-    const slot = this.#slotOf.get(controller);
+  delete(stream: T) {
+    const slot = this.#slotOf.get(stream);
     if (!slot) return;
-    slot.delete(controller);
-    this.#slotOf.delete(controller);
+    slot.delete(stream);
+    this.#slotOf.delete(stream);
     if (this.#slotOf.size === 0 && this.#timer) {
       clearInterval(this.#timer);
       this.#timer = undefined;
     }
   }
 
-  #ping() {
-    for (const controller of this.#slots[this.#tick++ % this.#slots.length] ?? []) {
-      if (controller.desiredSize === null) this.delete(controller);
-      else if (controller.desiredSize > 0) controller.enqueue(ping);
+  /** Streams being pinged: for tests that check nothing is left behind. */
+  get size() {
+    return this.#slotOf.size;
+  }
+
+  #pingSlot() {
+    for (const stream of this.#slots[this.#tick++ % this.#slots.length] ?? []) {
+      if (!this.ping(stream)) this.delete(stream);
     }
   }
 }
 
-const pingers = new Map<number, Pinger>();
+type Controller = ReadableStreamDefaultController<Uint8Array>;
+
+const pingers = new Map<number, Pinger<Controller>>();
+
+function pingerOf(pingMs: number): Pinger<Controller> {
+  let pinger = pingers.get(pingMs);
+  if (!pinger) {
+    pinger = new Pinger<Controller>(pingMs, (controller) => {
+      if (controller.desiredSize === null) return false;
+      if (controller.desiredSize > 0) controller.enqueue(pingBytes);
+      return true;
+    });
+    pingers.set(pingMs, pinger);
+  }
+  return pinger;
+}
 
 function sseResponse(
   results: AsyncIterable<Result>,
@@ -96,17 +138,12 @@ function sseResponse(
   pingMs: number,
 ) {
   const iterator = results[Symbol.asyncIterator]();
-  let pinger = pingers.get(pingMs);
-  if (!pinger) {
-    pinger = new Pinger(pingMs);
-    pingers.set(pingMs, pinger);
-  }
-  const pings = pinger;
+  const pings = pingerOf(pingMs);
   let stream: Controller | undefined;
   const body = new fetchAPI.ReadableStream<Uint8Array>({
     start(controller) {
       // Flush the headers at once: some clients wait for a first byte before they report "open".
-      controller.enqueue(ping);
+      controller.enqueue(pingBytes);
       stream = controller;
       pings.add(controller);
     },
@@ -115,11 +152,10 @@ function sseResponse(
         const { value, done } = await iterator.next();
         if (value != null) {
           const cursor = value.extensions?.cursor;
-          const id = typeof cursor === 'string' && cursor !== '' ? `id: ${cursor}\n` : '';
-          controller.enqueue(encoder.encode(`${id}event: next\ndata: ${JSON.stringify(publicResult(value))}\n\n`));
+          controller.enqueue(encoder.encode(eventFrame(value, typeof cursor === 'string' ? cursor : undefined)));
         }
         if (done) {
-          controller.enqueue(encoder.encode('event: complete\ndata:\n\n'));
+          controller.enqueue(encoder.encode(completeFrame));
           pings.delete(controller);
           controller.close();
         }
@@ -133,15 +169,7 @@ function sseResponse(
       await iterator.return?.();
     },
   });
-  return new fetchAPI.Response(body, {
-    status: 200,
-    headers: {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
-      'x-accel-buffering': 'no',
-      connection: 'keep-alive',
-    },
-  });
+  return new fetchAPI.Response(body, { status: 200, headers: streamHeaders });
 }
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {

@@ -113,7 +113,7 @@ builder.subscriptionField('notificationEvents', (t) =>
     subscribe: (_root, { after }, ctx) => {
       const viewer = requireViewer(ctx);
       return ctx.streams.open(viewer.userId, {
-        after: after ?? lastEventIdOf(ctx.request),
+        after: after ?? ctx.lastEventId,
         credential: viewer.credential,
         abort: () => ctx.res?.destroy(),
         unsentBytes: () => ctx.res?.writableLength ?? 0,
@@ -125,11 +125,6 @@ builder.subscriptionField('notificationEvents', (t) =>
     },
   }),
 );
-
-/** The cursor a reconnecting EventSource sends back, as a header or (where headers cannot be set) a query parameter. */
-function lastEventIdOf(request: Request): string | null {
-  return request.headers.get('last-event-id') ?? new URL(request.url).searchParams.get('lastEventId');
-}
 
 const UserConnectionCount = builder
   .objectRef<{ userId: string; connectionCount: number }>('UserConnectionCount')
