@@ -33,6 +33,8 @@ export interface App {
   readonly db: Db;
   readonly auth: Auth;
   readonly streams: StreamRegistry;
+  /** The distinct-connection streams written straight to their sockets (event-streams.ts). */
+  readonly directStreams: { readonly open: number };
   readonly notifications: NotificationService;
   readonly pubsub: NotificationPubSub;
   readonly log: Logger;
@@ -162,9 +164,8 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
     ],
   });
 
-  const server = createServer(
-    createDirectStreams({ yoga, schema, endpoint: '/graphql', cors, viewerOf, contextOf, log }),
-  );
+  const directStreams = createDirectStreams({ yoga, schema, endpoint: '/graphql', cors, viewerOf, contextOf, log });
+  const server = createServer(directStreams.handle);
   const inFlight = trackResponses(server);
   let url = '';
 
@@ -175,6 +176,7 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
     db,
     auth,
     streams: registry,
+    directStreams,
     notifications,
     pubsub,
     log,

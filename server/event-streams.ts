@@ -31,6 +31,14 @@ export interface DirectStreamOptions {
   pingMs?: number;
 }
 
+interface OpenStream {
+  res: ServerResponse;
+  events: AsyncIterator<StreamEvent>;
+  args: ExecutionArgs;
+  /** The variables as JSON: with the document, what decides whether a user's tabs share a frame. */
+  variables: string;
+}
+
 interface Params {
   query: string;
   variables: Record<string, unknown> | undefined;
@@ -70,7 +78,8 @@ export function createDirectStreams(options: DirectStreamOptions) {
   /** Each event's frame for the last document it was executed for: a user's tabs share it. */
   const frames = new WeakMap<StreamEvent, { document: DocumentNode; variables: string; frame: string }>();
 
-  function wants(req: IncomingMessage, path: string): boolean {
+  function wants(req: IncomingMessage): boolean {
+    const path = req.url?.split('?', 1)[0];
     if (path !== options.endpoint) return false;
     if (req.method !== 'GET' && req.method !== 'POST') return false;
     if (!req.headers.accept?.includes('text/event-stream')) return false;
@@ -94,19 +103,27 @@ export function createDirectStreams(options: DirectStreamOptions) {
     return document;
   }
 
-  async function serve(req: IncomingMessage, res: ServerResponse, url: URL) {
+  /**
+   * Opens the stream a request asks for, or answers the request (through Yoga when it is not
+   * one to serve here, or fails before its stream opens). Returns what the stream keeps.
+   */
+  async function open(req: IncomingMessage, res: ServerResponse): Promise<OpenStream | null> {
+    const url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
     const body = req.method === 'POST' ? await readBody(req) : undefined;
     if (body === null) {
       res.writeHead(413, { 'content-type': 'application/json; charset=utf-8' });
       res.end(JSON.stringify({ errors: [{ message: `The request body is larger than ${maxBodyBytes} bytes.` }] }));
-      return;
+      return null;
     }
     const request = new yoga.fetchAPI.Request(url, {
       method: req.method,
       headers: headersOf(req),
       ...(body === undefined ? {} : { body }),
     });
-    const toYoga = () => handOver(request, req, res);
+    const toYoga = async () => {
+      await handOver(request, req, res);
+      return null;
+    };
     const params = body === undefined ? paramsOfSearch(url.searchParams) : paramsOfBody(body);
     if (!params) return toYoga();
     const document = documentOf(params, request);
@@ -123,25 +140,28 @@ export function createDirectStreams(options: DirectStreamOptions) {
     };
     const events = await createSourceEventStream(args);
     if (!isAsyncIterable(events)) return toYoga();
-
-    const iterator = (events as AsyncIterable<StreamEvent>)[Symbol.asyncIterator]();
     res.writeHead(200, { ...streamHeaders, ...getCORSHeadersByRequestAndOptions(request, options.cors) });
-    // Flush the headers at once: some clients wait for a first byte before they report "open".
-    res.write(pingFrame);
-    res.once('close', () => void iterator.return?.());
-    pings.add(res);
-    await pump(iterator, res, args, JSON.stringify(params.variables ?? null));
+    return {
+      res,
+      events: (events as AsyncIterable<StreamEvent>)[Symbol.asyncIterator](),
+      args,
+      variables: JSON.stringify(params.variables ?? null),
+    };
   }
 
-  async function pump(
-    iterator: AsyncIterator<StreamEvent>,
-    res: ServerResponse,
-    args: ExecutionArgs,
-    variables: string,
-  ) {
+  /**
+   * Writes a stream's events until it ends or the client leaves. A function of its own, apart
+   * from `open`: what it keeps alive for the stream's lifetime is only what it is passed, not the
+   * request, its body and its Fetch copy.
+   */
+  async function pump({ res, events, args, variables }: OpenStream) {
+    // Flush the headers at once: some clients wait for a first byte before they report "open".
+    res.write(pingFrame);
+    res.once('close', () => void events.return?.());
+    pings.add(res);
     try {
       for (;;) {
-        const { value: event, done } = await iterator.next();
+        const { value: event, done } = await events.next();
         if (done || res.destroyed) break;
         const frame = await frameOf(event, args, variables);
         if (!res.write(frame)) await drained(res);
@@ -167,18 +187,28 @@ export function createDirectStreams(options: DirectStreamOptions) {
     await sendNodeResponse(response, res, req, false);
   }
 
-  return (req: IncomingMessage, res: ServerResponse): void => {
-    const url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
-    if (!wants(req, url.pathname)) {
+  /** Every request of the HTTP server comes here first. */
+  function handle(req: IncomingMessage, res: ServerResponse): void {
+    if (!wants(req)) {
       yoga(req, res);
       return;
     }
-    serve(req, res, url).catch((error: unknown) => {
-      log.error('notification stream failed', errorFields(error));
-      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
-      if (!res.writableEnded)
-        res.end(res.headersSent ? undefined : JSON.stringify({ errors: [{ message: 'Unexpected error.' }] }));
-    });
+    open(req, res)
+      .then((stream) => stream && pump(stream))
+      .catch((error: unknown) => {
+        log.error('notification stream failed', errorFields(error));
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
+        if (!res.writableEnded)
+          res.end(res.headersSent ? undefined : JSON.stringify({ errors: [{ message: 'Unexpected error.' }] }));
+      });
+  }
+
+  return {
+    handle,
+    /** Streams this serves now: tests check they are served here and leave nothing behind. */
+    get open() {
+      return pings.size;
+    },
   };
 }
 
