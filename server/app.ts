@@ -111,6 +111,8 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
     viewer,
     lastEventId,
     res,
+    // Declared up front, so the resolver's write does not reshape a context held for a stream's life.
+    streamCursor: undefined,
   });
 
   const yoga = createYoga<Record<string, unknown>, Context>({
@@ -310,12 +312,14 @@ function errorResponse(
 function trackResponses(server: Server) {
   let open = 0;
   let onIdle: (() => void) | undefined;
+  // One listener for every response (a response closes once): `once` would wrap it per response.
+  const onClose = () => {
+    open--;
+    if (open === 0) onIdle?.();
+  };
   server.on('request', (_request, response: ServerResponse) => {
     open++;
-    response.once('close', () => {
-      open--;
-      if (open === 0) onIdle?.();
-    });
+    response.on('close', onClose);
   });
   return {
     drained(timeoutMs: number) {

@@ -157,7 +157,7 @@ export function createDirectStreams(options: DirectStreamOptions) {
   async function pump({ res, events, args, variables }: OpenStream) {
     // Flush the headers at once: some clients wait for a first byte before they report "open".
     res.write(pingFrame);
-    res.once('close', () => void events.return?.());
+    res.on('close', () => void events.return?.());
     pings.add(res);
     try {
       for (;;) {
@@ -193,14 +193,16 @@ export function createDirectStreams(options: DirectStreamOptions) {
       yoga(req, res);
       return;
     }
-    open(req, res)
-      .then((stream) => stream && pump(stream))
-      .catch((error: unknown) => {
-        log.error('notification stream failed', errorFields(error));
-        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
-        if (!res.writableEnded)
-          res.end(res.headersSent ? undefined : JSON.stringify({ errors: [{ message: 'Unexpected error.' }] }));
-      });
+    const failed = (error: unknown) => {
+      log.error('notification stream failed', errorFields(error));
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
+      if (!res.writableEnded)
+        res.end(res.headersSent ? undefined : JSON.stringify({ errors: [{ message: 'Unexpected error.' }] }));
+    };
+    // Two chains, so the opening's promises settle once the stream is open, not when it ends.
+    open(req, res).then((stream) => {
+      if (stream) pump(stream).catch(failed);
+    }, failed);
   }
 
   return {
@@ -227,16 +229,42 @@ function isJson(contentType: string | undefined): boolean {
   return type === 'application/json' || type === 'application/graphql+json';
 }
 
-/** The body as text, or null when it is larger than maxBodyBytes. */
-async function readBody(req: IncomingMessage): Promise<string | null> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > maxBodyBytes) return null;
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+/**
+ * The body as text, or null when it is larger than maxBodyBytes. Plain listeners, removed at the
+ * end: a `for await` over the request leaves end-of-stream listeners on it until the response
+ * ends, which for a stream is hours.
+ */
+function readBody(req: IncomingMessage): Promise<string | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= maxBodyBytes) {
+        chunks.push(chunk);
+        return;
+      }
+      done();
+      req.resume(); // read and drop the rest, so the connection can answer
+      resolve(null);
+    };
+    const onEnd = () => {
+      done();
+      resolve(Buffer.concat(chunks).toString('utf8'));
+    };
+    const onError = (error: Error) => {
+      done();
+      reject(error);
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+  });
 }
 
 function headersOf(req: IncomingMessage): [string, string][] {

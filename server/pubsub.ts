@@ -3,7 +3,7 @@ import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { createPubSub } from 'graphql-yoga';
 import { Redis } from 'ioredis';
 import type { NotificationEventPayload } from './events.ts';
-import type { Logger } from './log.ts';
+import { errorFields, type Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
 import type { StreamStats } from './streams.ts';
 
@@ -60,12 +60,25 @@ const statsEveryMs = 5_000;
  */
 export function createNotificationPubSub(options: PubSubOptions): NotificationPubSub {
   const origin = randomUUID();
-  const local = new EventTarget();
+  // This process' listeners by user: a Map of Sets rather than an EventTarget, which kept a topic
+  // string, a listener record and a wrapper per stream, and made a CustomEvent per delivery.
+  const local = new Map<string, Set<(event: NotificationEventPayload) => void>>();
   let listeners = 0;
   const reconnectCallbacks: (() => void)[] = [];
 
-  const dispatchLocal = (userId: string, event: NotificationEventPayload) =>
-    local.dispatchEvent(new CustomEvent(`notification:event:${userId}`, { detail: event }));
+  const dispatchLocal = (userId: string, event: NotificationEventPayload) => {
+    const forUser = local.get(userId);
+    if (!forUser) return;
+    for (const onEvent of forUser) {
+      // One failing listener must neither keep the event from the others nor fail the mutation
+      // that published it (its write has committed).
+      try {
+        onEvent(event);
+      } catch (error) {
+        options.log.error('a stream could not take an event', { userId, ...errorFields(error) });
+      }
+    }
+  };
 
   if (!options.redisUrl) {
     return {
@@ -199,16 +212,18 @@ export function createNotificationPubSub(options: PubSubOptions): NotificationPu
   }
 
   function attach(userId: string, onEvent: (event: NotificationEventPayload) => void) {
-    const topic = `notification:event:${userId}`;
-    const listener = (event: Event) => onEvent((event as CustomEvent<NotificationEventPayload>).detail);
-    local.addEventListener(topic, listener);
-    listeners++;
-    let listening = true;
+    let forUser = local.get(userId);
+    if (!forUser) {
+      forUser = new Set();
+      local.set(userId, forUser);
+    }
+    // The same function attached twice listens once, as with an EventTarget.
+    if (!forUser.has(onEvent)) listeners++;
+    forUser.add(onEvent);
     return () => {
-      if (!listening) return;
-      listening = false;
+      if (!forUser.delete(onEvent)) return;
       listeners--;
-      local.removeEventListener(topic, listener);
+      if (forUser.size === 0 && local.get(userId) === forUser) local.delete(userId);
     };
   }
 }

@@ -35,14 +35,19 @@ export interface StreamRegistryOptions {
 /** What a stream was opened with: it ends when this ends. */
 export type StreamCredential = { kind: 'session'; id: string } | { kind: 'apiKey'; id: string };
 
+/** The connection a stream is written to (a Node response): what the slow-consumer limit needs of it. */
+export interface StreamConnection {
+  /** Cuts the connection under a client that stopped reading (its buffers hold memory). */
+  destroy(): void;
+  /** Bytes written to the connection that the client has not taken yet (the socket's own buffer). */
+  readonly writableLength: number;
+}
+
 export interface OpenOptions {
   /** Resume after this cursor: replay the user's logged events after it, then go live. */
   after?: string | null;
   credential: StreamCredential;
-  /** Cuts the connection under a client that stopped reading (its buffers hold memory). */
-  abort?: () => void;
-  /** Bytes written to the connection that the client has not taken yet (the socket's own buffer). */
-  unsentBytes?: () => number;
+  connection?: StreamConnection | undefined;
 }
 
 /**
@@ -68,10 +73,19 @@ export class StreamRegistry {
   readonly #slotOf = new Map<NotificationStream, Set<NotificationStream>>();
   #tick = 0;
   #credentialCheck: NodeJS.Timeout | undefined;
+  /** What every stream needs of the registry: one object for all, not closures for each. */
+  readonly #shared: SharedStreamOptions;
 
   constructor(private readonly options: StreamRegistryOptions) {
     const slots = Math.max(1, Math.round(options.heartbeatMs / heartbeatTickMs));
     this.#slots = Array.from({ length: slots }, () => new Set());
+    this.#shared = {
+      maxBufferBytes: options.maxBufferBytes,
+      log: options.log,
+      metrics: options.metrics,
+      loadEvents: (userId, afterSeq, beforeSeq, limit) => this.#loadEvents(userId, afterSeq, beforeSeq, limit),
+      remove: (stream) => this.#remove(stream),
+    };
   }
 
   /** How often streams hear a heartbeat: clients size their watchdog from it. */
@@ -92,16 +106,7 @@ export class StreamRegistry {
         extensions: { code: 'TOO_MANY_STREAMS', http: { status: 429 } },
       });
     }
-    const stream = new NotificationStream(userId, {
-      maxBufferBytes: this.options.maxBufferBytes,
-      credential: options.credential,
-      loadEvents: (afterSeq, beforeSeq, limit) => this.#loadEvents(userId, afterSeq, beforeSeq, limit),
-      log: this.options.log,
-      metrics: this.options.metrics,
-      abort: options.abort,
-      unsentBytes: options.unsentBytes,
-      onClose: () => this.#remove(stream),
-    });
+    const stream = new NotificationStream(userId, options.credential, this.#shared, options.connection);
     const listening = this.options.pubsub.listen(userId, (event) => stream.deliver(event));
     stream.stopListening = listening.stop;
     this.#add(stream);
@@ -310,15 +315,18 @@ interface Replay {
   unreadCount: number;
 }
 
-interface StreamOptions {
+interface SharedStreamOptions {
   maxBufferBytes: number;
-  credential: StreamCredential;
-  loadEvents: (afterSeq: number, beforeSeq: number, limit?: number) => Promise<NotificationEventPayload[]>;
+  loadEvents: (
+    userId: string,
+    afterSeq: number,
+    beforeSeq: number,
+    limit?: number,
+  ) => Promise<NotificationEventPayload[]>;
   log: Logger;
   metrics: Metrics;
-  abort: (() => void) | undefined;
-  unsentBytes: (() => number) | undefined;
-  onClose: () => void;
+  /** Takes a closed stream out of the registry. */
+  remove: (stream: NotificationStream) => void;
 }
 
 /**
@@ -331,16 +339,16 @@ interface StreamOptions {
  * the newer one and reads the missing ones from the log. Events already delivered are dropped.
  */
 export class NotificationStream implements AsyncIterableIterator<StreamEvent> {
-  stopListening: () => void = () => undefined;
+  stopListening: () => void = noop;
   closeReason = 'client left';
-  readonly credential: StreamCredential;
   #queue: StreamEvent[] = [];
   #queuedBytes = 0;
   #waiting: ((result: IteratorResult<StreamEvent>) => void) | undefined;
   /** Live events that arrived before the stream began or while it replays. */
   #held: NotificationEventPayload[] | undefined = [];
   #heldBytes = 0;
-  #ahead = new Map<number, NotificationEventPayload>();
+  /** Events that arrived ahead of their predecessor, by sequence number; made when first needed. */
+  #ahead: Map<number, NotificationEventPayload> | undefined;
   #replay: Replay | undefined;
   #filling = false;
   #closed = false;
@@ -349,10 +357,10 @@ export class NotificationStream implements AsyncIterableIterator<StreamEvent> {
 
   constructor(
     readonly userId: string,
-    private readonly options: StreamOptions,
-  ) {
-    this.credential = options.credential;
-  }
+    readonly credential: StreamCredential,
+    private readonly options: SharedStreamOptions,
+    private readonly connection: StreamConnection | undefined,
+  ) {}
 
   /**
    * Starts the stream at cursor `from`: Ready at once when it is the latest, else after replaying
@@ -392,7 +400,7 @@ export class NotificationStream implements AsyncIterableIterator<StreamEvent> {
     }
     const seq = decodeCursor(event.cursor);
     if (seq === null || seq <= this.#lastSeq) return;
-    this.#ahead.set(seq, event);
+    this.#holdAhead(seq, event);
     this.#drain();
   }
 
@@ -424,7 +432,7 @@ export class NotificationStream implements AsyncIterableIterator<StreamEvent> {
 
   /** Reads the next page of a replay; when it is done, sends Ready and lets live events through. */
   async #replayNext(replay: Replay) {
-    const page = await this.options.loadEvents(this.#lastSeq, replay.upTo + 1, replayPage);
+    const page = await this.options.loadEvents(this.userId, this.#lastSeq, replay.upTo + 1, replayPage);
     for (const event of page) {
       const seq = decodeCursor(event.cursor);
       if (seq !== this.#lastSeq + 1) {
@@ -448,14 +456,23 @@ export class NotificationStream implements AsyncIterableIterator<StreamEvent> {
     }
   }
 
+  #holdAhead(seq: number, event: NotificationEventPayload) {
+    this.#ahead ??= new Map();
+    this.#ahead.set(seq, event);
+  }
+
   #drain() {
-    for (let next = this.#ahead.get(this.#lastSeq + 1); next; next = this.#ahead.get(this.#lastSeq + 1)) {
-      this.#ahead.delete(this.#lastSeq + 1);
+    const ahead = this.#ahead;
+    if (!ahead) return;
+    for (let next = ahead.get(this.#lastSeq + 1); next; next = ahead.get(this.#lastSeq + 1)) {
+      ahead.delete(this.#lastSeq + 1);
       this.#lastSeq++;
       this.#unreadCount = next.unreadCount;
       this.#push(next);
     }
-    if (this.#ahead.size > 0 && !this.#filling && !this.#closed) void this.#fillGap();
+    // Nothing waits (the usual case): let the map go, it is most of an idle stream's own memory.
+    if (ahead.size === 0) this.#ahead = undefined;
+    else if (!this.#filling && !this.#closed) void this.#fillGap();
   }
 
   /** Reads whatever the log has after the last delivered event: after an outage of the pub/sub. */
@@ -466,13 +483,13 @@ export class NotificationStream implements AsyncIterableIterator<StreamEvent> {
 
   async #fillGap(until?: number) {
     this.#filling = true;
-    const upTo = until ?? Math.min(...this.#ahead.keys());
+    const upTo = until ?? Math.min(...(this.#ahead?.keys() ?? []));
     try {
-      for (const event of await this.options.loadEvents(this.#lastSeq, upTo)) {
+      for (const event of await this.options.loadEvents(this.userId, this.#lastSeq, upTo)) {
         const seq = decodeCursor(event.cursor);
-        if (seq !== null && seq > this.#lastSeq) this.#ahead.set(seq, event);
+        if (seq !== null && seq > this.#lastSeq && !this.#closed) this.#holdAhead(seq, event);
       }
-      if (until === undefined && !this.#ahead.has(this.#lastSeq + 1)) {
+      if (until === undefined && !this.#ahead?.has(this.#lastSeq + 1)) {
         // Not in the log either (pruned): nothing can bring it back. Say so, and go on from here.
         this.options.log.warn('event log gap', { userId: this.userId, from: this.#lastSeq + 1, to: upTo - 1 });
         this.#lastSeq = upTo - 1;
@@ -507,14 +524,14 @@ export class NotificationStream implements AsyncIterableIterator<StreamEvent> {
    * in this stream's queue, or, as Yoga keeps writing, in the socket's buffer.
    */
   #checkBuffer() {
-    const buffered = this.#queuedBytes + this.#heldBytes + (this.options.unsentBytes?.() ?? 0);
+    const buffered = this.#queuedBytes + this.#heldBytes + (this.connection?.writableLength ?? 0);
     if (buffered <= this.options.maxBufferBytes) return;
     this.options.metrics.slowConsumers.inc();
     this.options.log.warn('slow consumer disconnected', { userId: this.userId, bufferedBytes: buffered });
     this.#queue.length = 0;
     this.#queuedBytes = 0;
     this.close('slow consumer');
-    this.options.abort?.();
+    this.connection?.destroy();
   }
 
   next(): Promise<IteratorResult<StreamEvent>> {
@@ -550,9 +567,9 @@ export class NotificationStream implements AsyncIterableIterator<StreamEvent> {
     if (reason) this.closeReason = reason;
     this.#closed = true;
     this.#held = undefined;
-    this.#ahead.clear();
+    this.#ahead = undefined;
     this.stopListening();
-    this.options.onClose();
+    this.options.remove(this);
     const waiting = this.#waiting;
     this.#waiting = undefined;
     waiting?.({ value: undefined, done: true });
@@ -569,6 +586,8 @@ async function inPages<T>(ids: string[], query: (page: string[]) => Promise<T[]>
   for (let from = 0; from < ids.length; from += size) rows.push(...(await query(ids.slice(from, from + size))));
   return rows;
 }
+
+function noop() {}
 
 function now() {
   return new Date().toISOString();

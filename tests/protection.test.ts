@@ -97,7 +97,10 @@ describe('a client that stops reading', () => {
     let aborted = 0;
     const stalled = await Promise.all(
       Array.from({ length: 25 }, () =>
-        server.app.streams.open(alice.id, { credential: { kind: 'session', id: 'stalled' }, abort: () => aborted++ }),
+        server.app.streams.open(alice.id, {
+          credential: { kind: 'session', id: 'stalled' },
+          connection: { destroy: () => aborted++, writableLength: 0 },
+        }),
       ),
     );
     const readerUser = await signUp(server);

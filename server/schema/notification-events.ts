@@ -115,8 +115,7 @@ builder.subscriptionField('notificationEvents', (t) =>
       return ctx.streams.open(viewer.userId, {
         after: after ?? ctx.lastEventId,
         credential: viewer.credential,
-        abort: () => ctx.res?.destroy(),
-        unsentBytes: () => ctx.res?.writableLength ?? 0,
+        connection: ctx.res,
       });
     },
     resolve: (event, _args, ctx) => {
