@@ -9,8 +9,8 @@ import { type Auth, createAuth } from './auth.ts';
 import type { Config } from './config.ts';
 import { type Context, createViewerResolver, lastEventIdOf, type Viewer } from './context.ts';
 import { connectDatabase, type Db } from './db.ts';
+import { createDirectHttp } from './direct-http.ts';
 import { unauthenticated } from './errors.ts';
-import { createDirectStreams } from './event-streams.ts';
 import { createLogger, errorFields, type Logger } from './log.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { migrate } from './migrate.ts';
@@ -33,8 +33,8 @@ export interface App {
   readonly db: Db;
   readonly auth: Auth;
   readonly streams: StreamRegistry;
-  /** The distinct-connection streams written straight to their sockets (event-streams.ts). */
-  readonly directStreams: { readonly open: number };
+  /** What direct-http.ts serves below Yoga's HTTP layer: streams open now, operations run so far. */
+  readonly direct: { readonly openStreams: number; readonly operations: number };
   readonly notifications: NotificationService;
   readonly pubsub: NotificationPubSub;
   readonly log: Logger;
@@ -166,8 +166,8 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
     ],
   });
 
-  const directStreams = createDirectStreams({ yoga, schema, endpoint: '/graphql', cors, viewerOf, contextOf, log });
-  const server = createServer(directStreams.handle);
+  const direct = createDirectHttp({ yoga, schema, endpoint: '/graphql', cors, viewerOf, contextOf, log });
+  const server = createServer(direct.handle);
   const inFlight = trackResponses(server);
   let url = '';
 
@@ -178,7 +178,7 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
     db,
     auth,
     streams: registry,
-    directStreams,
+    direct,
     notifications,
     pubsub,
     log,

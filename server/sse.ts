@@ -9,7 +9,7 @@ export interface CursorCarrier {
 }
 
 /**
- * Distinct-connection SSE for the subscriptions Yoga serves itself (event-streams.ts serves the
+ * Distinct-connection SSE for the subscriptions Yoga serves itself (direct-http.ts serves the
  * usual ones, GET and JSON POST, straight to the socket, in the same format): Yoga's writer plus
  * what a plain EventSource needs to resume, each `next` event with its cursor as the SSE `id:`
  * field, and the headers that keep proxies from buffering.

@@ -10,25 +10,39 @@ import {
   type GraphQLSchema,
   getOperationAST,
 } from 'graphql';
-import { isAsyncIterable, maskError, type YogaServerInstance } from 'graphql-yoga';
+import { isAsyncIterable, maskError, processRegularResult, type YogaServerInstance } from 'graphql-yoga';
 import { type Context, lastEventIdOf, type Viewer } from './context.ts';
 import type { StreamEvent } from './events.ts';
 import { errorFields, type Logger } from './log.ts';
 import { completeFrame, eventFrame, Pinger, pingFrame, streamHeaders } from './sse.ts';
 
-export interface DirectStreamOptions {
+export interface DirectHttpOptions {
   // biome-ignore lint/suspicious/noExplicitAny: Yoga's instance type is generic over contexts this module never reads.
   yoga: YogaServerInstance<any, any>;
-  /** The schema Yoga serves: each event is executed against it. */
+  /** The schema Yoga serves: each stream event is executed against it. */
   schema: GraphQLSchema;
   /** Yoga's GraphQL endpoint, e.g. /graphql. */
   endpoint: string;
   cors: CORSOptions;
   viewerOf: (request: Request) => Promise<Viewer | null>;
-  /** The resolvers' context of one stream. */
-  contextOf: (viewer: Viewer, res: ServerResponse, lastEventId: string | null) => Context;
+  /** The resolvers' context of one request or stream. */
+  contextOf: (viewer: Viewer | null, res: ServerResponse, lastEventId: string | null) => Context;
   log: Logger;
   pingMs?: number;
+}
+
+interface Params {
+  query: string;
+  variables: Record<string, unknown> | undefined;
+  operationName: string | undefined;
+}
+
+/** A request read and checked: what both kinds of direct request start from. */
+interface Prepared {
+  request: Request;
+  params: Params;
+  document: DocumentNode;
+  operation: 'query' | 'mutation' | 'subscription';
 }
 
 interface OpenStream {
@@ -39,34 +53,36 @@ interface OpenStream {
   variables: string;
 }
 
-interface Params {
-  query: string;
-  variables: Record<string, unknown> | undefined;
-  operationName: string | undefined;
-}
-
-/** A GraphQL request body larger than this is refused: a valid subscription is a few hundred bytes. */
+/** Bodies up to this size are read here; larger ones (or ones of unknown size) go to Yoga. */
 const maxBodyBytes = 64 * 1024;
 /** Validated documents kept, by query text; more are parsed and validated again each time. */
 const maxDocuments = 500;
+/** The parameters Yoga accepts in a request body; any other key is Yoga's to refuse. */
+const knownParams = new Set(['query', 'variables', 'operationName', 'extensions']);
 
 /**
- * Distinct-connection `notificationEvents` streams, served straight to the Node response.
+ * The GraphQL requests Tidings serves below Yoga's HTTP layer: distinct-connection
+ * `notificationEvents` streams (GET, or POST of JSON), and single queries and mutations POSTed
+ * as JSON. The GraphQL work is Yoga's own: documents are parsed and validated by its envelop
+ * (its parser, armor's limits, the same caches), operations run through envelop's `execute` (so
+ * the rate limit and error masking apply), answers are built by Yoga's `processRegularResult`,
+ * and CORS headers by the same function as Yoga's. What is left out is the Fetch layer around it.
  *
- * Yoga gives every subscription its own Fetch `Request` and `Response`, three `ReadableStream`s
- * and a pipe to the socket, envelop's hooks and the executor's iterators: about 35 KB of heap per
- * open stream, held for as long as the stream is open, and the garbage collector walks all of it
- * on every collection. Here a stream holds its Node response, its NotificationStream and its
- * context. Opening goes the same way as through Yoga: the document is parsed and validated by
- * Yoga's envelop (its parser, armor's limits, the same caches), the credentials are checked by
- * the same resolver, and the subscription's own `subscribe` opens the stream; each event is then
- * executed against the document, its errors masked as Yoga masks them.
+ * Streams: Yoga gives every subscription its own Fetch `Request` and `Response`, three
+ * `ReadableStream`s and a pipe to the socket, envelop's hooks and the executor's iterators: about
+ * 35 KB of heap per open stream, held for the stream's life, and walked by every collection.
+ * Here a stream holds its Node response, its NotificationStream and its context, and each event
+ * is executed against the stream's document, once for all of a user's tabs that chose the same.
  *
- * Whatever this does not serve goes to Yoga unchanged: other methods, paths and content types,
- * queries and mutations, and every request that fails before its stream opens (a bad document,
- * no credentials, too many streams), so errors keep Yoga's answers and status codes.
+ * Operations: Yoga's request and response objects, body streams, plugin chains and abort signals
+ * cost about as much CPU as the mutation itself.
+ *
+ * Whatever this does not serve goes to Yoga unchanged: other methods, paths, content types and
+ * Accept headers, batches, unknown parameters, bodies over 64 KiB, and every request that fails
+ * before it runs (a bad document, no credentials for a stream, too many streams), so errors
+ * keep Yoga's answers and status codes.
  */
-export function createDirectStreams(options: DirectStreamOptions) {
+export function createDirectHttp(options: DirectHttpOptions) {
   const { yoga, log } = options;
   const pings = new Pinger<ServerResponse>(options.pingMs ?? 12_000, (res) => {
     if (res.destroyed || res.writableEnded) return false;
@@ -75,15 +91,20 @@ export function createDirectStreams(options: DirectStreamOptions) {
     return true;
   });
   const documents = new Map<string, DocumentNode>();
+  let operations = 0;
   /** Each event's frame for the last document it was executed for: a user's tabs share it. */
   const frames = new WeakMap<StreamEvent, { document: DocumentNode; variables: string; frame: string }>();
 
-  function wants(req: IncomingMessage): boolean {
-    const path = req.url?.split('?', 1)[0];
-    if (path !== options.endpoint) return false;
-    if (req.method !== 'GET' && req.method !== 'POST') return false;
-    if (!req.headers.accept?.includes('text/event-stream')) return false;
-    return req.method === 'GET' || isJson(req.headers['content-type']);
+  /** Which kind of direct request this is, from its head alone; null for Yoga's. */
+  function kindOf(req: IncomingMessage): 'stream' | 'operation' | null {
+    if (req.url?.split('?', 1)[0] !== options.endpoint) return null;
+    const accept = req.headers.accept;
+    if (req.method === 'GET') return accept?.includes('text/event-stream') ? 'stream' : null;
+    if (req.method !== 'POST' || !isJson(req.headers['content-type'])) return null;
+    const length = Number(req.headers['content-length']);
+    if (!(length <= maxBodyBytes)) return null;
+    if (accept?.includes('text/event-stream')) return 'stream';
+    return mediaTypeOf(accept) ? 'operation' : null;
   }
 
   /** Validated by Yoga's envelop (with armor's limits), once per query text. */
@@ -91,46 +112,52 @@ export function createDirectStreams(options: DirectStreamOptions) {
     const known = documents.get(params.query);
     if (known) return known;
     const { parse, validate, schema } = yoga.getEnveloped({ request, params });
-    let document: DocumentNode;
+    // Yoga answers every failure itself: armor's rules throw where graphql's return errors.
     try {
-      document = parse(params.query);
+      const document = parse(params.query);
+      if (validate(schema, document).length > 0) return null;
+      if (documents.size >= maxDocuments) documents.delete(documents.keys().next().value as string);
+      documents.set(params.query, document);
+      return document;
     } catch {
       return null;
     }
-    if (validate(schema, document).length > 0) return null;
-    if (documents.size >= maxDocuments) documents.delete(documents.keys().next().value as string);
-    documents.set(params.query, document);
-    return document;
   }
 
-  /**
-   * Opens the stream a request asks for, or answers the request (through Yoga when it is not
-   * one to serve here, or fails before its stream opens). Returns what the stream keeps.
-   */
-  async function open(req: IncomingMessage, res: ServerResponse): Promise<OpenStream | null> {
+  /** Reads and checks a request; answers it through Yoga and returns null when it is not one to serve here. */
+  async function prepare(req: IncomingMessage, res: ServerResponse): Promise<Prepared | null> {
     const url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
     const body = req.method === 'POST' ? await readBody(req) : undefined;
-    if (body === null) {
-      res.writeHead(413, { 'content-type': 'application/json; charset=utf-8' });
-      res.end(JSON.stringify({ errors: [{ message: `The request body is larger than ${maxBodyBytes} bytes.` }] }));
-      return null;
-    }
     const request = new yoga.fetchAPI.Request(url, {
       method: req.method,
       headers: headersOf(req),
       ...(body === undefined ? {} : { body }),
     });
+    const params = body === undefined ? paramsOfSearch(url.searchParams) : paramsOfBody(body);
+    const document = params && documentOf(params, request);
+    const operation = document && getOperationAST(document, params.operationName)?.operation;
+    if (!params || !document || !operation) {
+      await handOver(request, req, res);
+      return null;
+    }
+    return { request, params, document, operation };
+  }
+
+  /**
+   * Opens the stream a request asks for, or answers the request through Yoga when it is not one
+   * to serve here or fails before its stream opens. Returns what the stream keeps.
+   */
+  async function open(req: IncomingMessage, res: ServerResponse): Promise<OpenStream | null> {
+    const prepared = await prepare(req, res);
+    if (!prepared) return null;
+    const { request, params, document } = prepared;
     const toYoga = async () => {
       await handOver(request, req, res);
       return null;
     };
-    const params = body === undefined ? paramsOfSearch(url.searchParams) : paramsOfBody(body);
-    if (!params) return toYoga();
-    const document = documentOf(params, request);
-    if (!document || getOperationAST(document, params.operationName)?.operation !== 'subscription') return toYoga();
+    if (prepared.operation !== 'subscription') return toYoga();
     const viewer = await options.viewerOf(request);
     if (!viewer) return toYoga();
-
     const args: ExecutionArgs = {
       schema: options.schema,
       document,
@@ -181,6 +208,33 @@ export function createDirectStreams(options: DirectStreamOptions) {
     return frame;
   }
 
+  /** A query or mutation, through envelop's execute, answered as Yoga answers it. */
+  async function run(req: IncomingMessage, res: ServerResponse) {
+    const prepared = await prepare(req, res);
+    if (!prepared) return;
+    const { request, params, document, operation } = prepared;
+    if (operation === 'subscription') return handOver(request, req, res);
+    const viewer = await options.viewerOf(request);
+    const { execute: run } = yoga.getEnveloped({ request, params });
+    operations++;
+    const result = await run({
+      schema: options.schema,
+      document,
+      contextValue: options.contextOf(viewer, res, null),
+      variableValues: params.variables,
+      operationName: params.operationName,
+    });
+    const response = processRegularResult(
+      result as ExecutionResult,
+      yoga.fetchAPI,
+      mediaTypeOf(req.headers.accept) as string,
+    );
+    for (const [name, value] of Object.entries(getCORSHeadersByRequestAndOptions(request, options.cors) ?? {})) {
+      response.headers.set(name, value);
+    }
+    await sendNodeResponse(response, res, req, false);
+  }
+
   /** Hands a request this module read (body included) to Yoga, and writes Yoga's answer. */
   async function handOver(request: Request, req: IncomingMessage, res: ServerResponse) {
     const response = await yoga.handleRequest(request, { req, res });
@@ -189,16 +243,25 @@ export function createDirectStreams(options: DirectStreamOptions) {
 
   /** Every request of the HTTP server comes here first. */
   function handle(req: IncomingMessage, res: ServerResponse): void {
-    if (!wants(req)) {
+    const kind = kindOf(req);
+    if (!kind) {
       yoga(req, res);
       return;
     }
     const failed = (error: unknown) => {
-      log.error('notification stream failed', errorFields(error));
-      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
-      if (!res.writableEnded)
-        res.end(res.headersSent ? undefined : JSON.stringify({ errors: [{ message: 'Unexpected error.' }] }));
+      log.error('request failed', errorFields(error));
+      if (res.writableEnded) return;
+      if (res.headersSent) {
+        res.end(); // a stream: its client sees it end without `complete`, and reconnects
+        return;
+      }
+      res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
+      res.end(JSON.stringify({ errors: [{ message: 'Unexpected error.' }] }));
     };
+    if (kind === 'operation') {
+      run(req, res).catch(failed);
+      return;
+    }
     // Two chains, so the opening's promises settle once the stream is open, not when it ends.
     open(req, res).then((stream) => {
       if (stream) pump(stream).catch(failed);
@@ -208,8 +271,12 @@ export function createDirectStreams(options: DirectStreamOptions) {
   return {
     handle,
     /** Streams this serves now: tests check they are served here and leave nothing behind. */
-    get open() {
+    get openStreams() {
       return pings.size;
+    },
+    /** Queries and mutations this has run. */
+    get operations() {
+      return operations;
     },
   };
 }
@@ -230,29 +297,28 @@ function isJson(contentType: string | undefined): boolean {
 }
 
 /**
- * The body as text, or null when it is larger than maxBodyBytes. Plain listeners, removed at the
- * end: a `for await` over the request leaves end-of-stream listeners on it until the response
- * ends, which for a stream is hours.
+ * The media type Yoga answers a query or mutation with, for the Accept headers whose answer is
+ * plain: none or any (application/json), or exactly one of the two GraphQL-over-HTTP types.
+ * Other Accept headers are Yoga's to negotiate.
  */
-function readBody(req: IncomingMessage): Promise<string | null> {
+function mediaTypeOf(accept: string | undefined): string | null {
+  const type = accept?.split(';')[0]?.trim().toLowerCase();
+  if (type === undefined || type === '' || type === '*/*') return accept?.includes(',') ? null : 'application/json';
+  if (accept?.includes(',')) return null;
+  return type === 'application/json' || type === 'application/graphql-response+json' ? type : null;
+}
+
+/** The body as text. Plain listeners, removed at the end: a `for await` over the request leaves
+ * end-of-stream listeners on it until the response ends, which for a stream is hours. */
+function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    let size = 0;
     const done = () => {
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('error', onError);
     };
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= maxBodyBytes) {
-        chunks.push(chunk);
-        return;
-      }
-      done();
-      req.resume(); // read and drop the rest, so the connection can answer
-      resolve(null);
-    };
+    const onData = (chunk: Buffer) => chunks.push(chunk);
     const onEnd = () => {
       done();
       resolve(Buffer.concat(chunks).toString('utf8'));
@@ -275,7 +341,7 @@ function headersOf(req: IncomingMessage): [string, string][] {
   return headers;
 }
 
-/** GraphQL parameters of a JSON body, or null when they are not plainly a query (Yoga answers those). */
+/** GraphQL parameters of a JSON body, or null when they are not plainly one operation (Yoga answers those). */
 function paramsOfBody(body: string): Params | null {
   let parsed: unknown;
   try {
@@ -284,7 +350,9 @@ function paramsOfBody(body: string): Params | null {
     return null;
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return null;
-  const { query, variables, operationName } = parsed as Record<string, unknown>;
+  if (Object.keys(parsed).some((key) => !knownParams.has(key))) return null;
+  const { query, variables, operationName, extensions } = parsed as Record<string, unknown>;
+  if (extensions != null && (typeof extensions !== 'object' || Array.isArray(extensions))) return null;
   return paramsOf(query, variables, operationName);
 }
 
