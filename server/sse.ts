@@ -80,8 +80,9 @@ export class Pinger<T> {
     private readonly everyMs: number,
     private readonly ping: (stream: T) => boolean,
   ) {
-    // A tick about every 100 ms, each pinging one slot's streams.
-    this.#slots = Array.from({ length: Math.max(1, Math.round(everyMs / 100)) }, () => new Set());
+    // A tick about every 20 ms, each pinging one slot's streams: small enough that no event
+    // waits long behind a tick's writes.
+    this.#slots = Array.from({ length: Math.max(1, Math.round(everyMs / 20)) }, () => new Set());
   }
 
   add(stream: T) {

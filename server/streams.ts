@@ -54,7 +54,7 @@ export interface OpenOptions {
  * The heartbeat timer ticks about this often, each tick beating the streams of one slot, so the
  * work (a GraphQL result per stream) is spread evenly over the interval.
  */
-const heartbeatTickMs = 100;
+const heartbeatTickMs = 20;
 
 /** Events read from the log per query while replaying. */
 const replayPage = 500;
@@ -583,7 +583,12 @@ export class NotificationStream implements AsyncIterableIterator<StreamEvent> {
 /** Runs `query` on `ids` a page at a time, one after the other, and concatenates the rows. */
 async function inPages<T>(ids: string[], query: (page: string[]) => Promise<T[]>, size = 250): Promise<T[]> {
   const rows: T[] = [];
-  for (let from = 0; from < ids.length; from += size) rows.push(...(await query(ids.slice(from, from + size))));
+  for (let from = 0; from < ids.length; from += size) {
+    rows.push(...(await query(ids.slice(from, from + size))));
+    // SQLite answers synchronously: without a turn of the event loop between pages, 10,000
+    // streams' check would hold every event back for its whole length.
+    await new Promise((resolve) => setImmediate(resolve));
+  }
   return rows;
 }
 
