@@ -132,7 +132,10 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
       const viewer = await viewerOf(request);
       // A subscription without credentials is refused before its stream opens: HTTP 401.
       if (!viewer && isSubscription(params)) throw unauthenticated();
-      return contextOf(viewer, (serverContext as { res?: Context['res'] }).res, lastEventIdOf(request));
+      return {
+        ...contextOf(viewer, (serverContext as { res?: Context['res'] }).res, lastEventIdOf(request)),
+        signal: request.signal,
+      };
     },
     plugins: [
       EnvelopArmorPlugin({

@@ -26,6 +26,8 @@ export interface Context extends CursorCarrier {
   viewer: Viewer | null;
   /** The cursor a reconnecting EventSource sends back: the Last-Event-ID header or a lastEventId query parameter. */
   lastEventId: string | null;
+  /** Aborts when the client leaves; absent where the response itself tells (direct-http.ts). */
+  signal?: AbortSignal | undefined;
   /** The Node response under this request (absent in single-connection mode's operation requests). */
   res?: { destroy(): void; readonly writableLength: number };
 }

@@ -39,6 +39,9 @@ interface Params {
 
 /** A request read and checked: what both kinds of direct request start from. */
 interface Prepared {
+  url: URL;
+  body: string | undefined;
+  /** A Fetch copy for the pieces that take one (the viewer resolver, envelop, CORS). */
   request: Request;
   params: Params;
   document: DocumentNode;
@@ -137,10 +140,10 @@ export function createDirectHttp(options: DirectHttpOptions) {
     const document = params && documentOf(params, request);
     const operation = document && getOperationAST(document, params.operationName)?.operation;
     if (!params || !document || !operation) {
-      await handOver(request, req, res);
+      await handOver({ url, body }, req, res);
       return null;
     }
-    return { request, params, document, operation };
+    return { url, body, request, params, document, operation };
   }
 
   /**
@@ -152,7 +155,7 @@ export function createDirectHttp(options: DirectHttpOptions) {
     if (!prepared) return null;
     const { request, params, document } = prepared;
     const toYoga = async () => {
-      await handOver(request, req, res);
+      await handOver(prepared, req, res);
       return null;
     };
     if (prepared.operation !== 'subscription') return toYoga();
@@ -182,6 +185,11 @@ export function createDirectHttp(options: DirectHttpOptions) {
    * request, its body and its Fetch copy.
    */
   async function pump({ res, events, args, variables }: OpenStream) {
+    // A client that left while the stream was opening: its 'close' has been and gone.
+    if (!res.socket || res.socket.destroyed) {
+      await events.return?.();
+      return;
+    }
     // Flush the headers at once: some clients wait for a first byte before they report "open".
     res.write(pingFrame);
     res.on('close', () => void events.return?.());
@@ -213,7 +221,7 @@ export function createDirectHttp(options: DirectHttpOptions) {
     const prepared = await prepare(req, res);
     if (!prepared) return;
     const { request, params, document, operation } = prepared;
-    if (operation === 'subscription') return handOver(request, req, res);
+    if (operation === 'subscription') return handOver(prepared, req, res);
     const viewer = await options.viewerOf(request);
     const { execute: run } = yoga.getEnveloped({ request, params });
     operations++;
@@ -235,8 +243,22 @@ export function createDirectHttp(options: DirectHttpOptions) {
     await sendNodeResponse(response, res, req, false);
   }
 
-  /** Hands a request this module read (body included) to Yoga, and writes Yoga's answer. */
-  async function handOver(request: Request, req: IncomingMessage, res: ServerResponse) {
+  /**
+   * Hands a request this module read to Yoga, and writes Yoga's answer. A copy of it, with the
+   * body read and a signal that aborts when the client leaves, as Yoga's own Node adapter gives.
+   */
+  async function handOver(prepared: { url: URL; body: string | undefined }, req: IncomingMessage, res: ServerResponse) {
+    const left = new AbortController();
+    const abort = () => left.abort();
+    // As Yoga's Node adapter does: a response that finished normally was not left.
+    res.once('close', abort);
+    res.once('finish', () => res.off('close', abort));
+    const request = new yoga.fetchAPI.Request(prepared.url, {
+      method: req.method,
+      headers: headersOf(req),
+      signal: left.signal,
+      ...(prepared.body === undefined ? {} : { body: prepared.body }),
+    });
     const response = await yoga.handleRequest(request, { req, res });
     await sendNodeResponse(response, res, req, false);
   }

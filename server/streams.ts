@@ -48,6 +48,8 @@ export interface OpenOptions {
   after?: string | null;
   credential: StreamCredential;
   connection?: StreamConnection | undefined;
+  /** Aborts when the client leaves (the request's signal, where there is one): the stream then closes, even while it opens. */
+  signal?: AbortSignal | undefined;
 }
 
 /**
@@ -110,6 +112,10 @@ export class StreamRegistry {
     const listening = this.options.pubsub.listen(userId, (event) => stream.deliver(event));
     stream.stopListening = listening.stop;
     this.#add(stream);
+    // Only now: a stream closed before it was added and listening would stay in the registry.
+    const { signal } = options;
+    if (signal?.aborted) stream.close();
+    else signal?.addEventListener('abort', () => stream.close(), { once: true });
     try {
       await listening.ready;
       const user = await this.#startOf(userId);

@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signUp } from './helpers/auth.ts';
 import { createNotification, notify } from './helpers/graphql.ts';
@@ -67,6 +68,30 @@ describe('streams served straight to the socket', () => {
     got.close();
     await expect.poll(() => server.app.direct.openStreams).toBe(before);
     await expect.poll(() => server.app.streams.stats().totalConnections).toBe(0);
+    expect(server.app.pubsub.listenerCount()).toBe(0);
+  });
+
+  it.each([
+    ['served here', 'application/json', JSON.stringify({ query: eventsQuery })],
+    ['served by Yoga', 'application/graphql', eventsQuery],
+  ])('leave nothing behind for clients that leave before their stream opens (%s)', async (_, type, body) => {
+    const alice = await signUp(server);
+    const head = [
+      'POST /graphql HTTP/1.1',
+      `host: ${new URL(server.url).host}`,
+      'accept: text/event-stream',
+      `content-type: ${type}`,
+      `content-length: ${Buffer.byteLength(body)}`,
+      `cookie: ${alice.headers.cookie}`,
+    ].join('\r\n');
+    for (let i = 0; i < 30; i++) {
+      const socket = connect(Number(new URL(server.url).port), '127.0.0.1');
+      await new Promise((resolve) => socket.once('connect', resolve));
+      socket.end(`${head}\r\n\r\n${body}`);
+      socket.destroy();
+    }
+    await expect.poll(() => server.app.streams.stats().totalConnections, { timeout: 5_000 }).toBe(0);
+    await expect.poll(() => server.app.direct.openStreams).toBe(0);
     expect(server.app.pubsub.listenerCount()).toBe(0);
   });
 

@@ -116,6 +116,7 @@ builder.subscriptionField('notificationEvents', (t) =>
         after: after ?? ctx.lastEventId,
         credential: viewer.credential,
         connection: ctx.res,
+        signal: ctx.signal,
       });
     },
     resolve: (event, _args, ctx) => {
