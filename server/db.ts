@@ -53,20 +53,8 @@ const statements = new WeakMap<Database.Database, Map<string, Database.Statement
  * pool. `sql` uses `?` placeholders and must read the same on both engines.
  */
 export async function readAll<T>(db: Db, sql: string, ...params: unknown[]): Promise<T[]> {
-  const sqlite = sqliteConnections.get(db);
-  if (sqlite) {
-    let cache = statements.get(sqlite);
-    if (!cache) {
-      cache = new Map();
-      statements.set(sqlite, cache);
-    }
-    let statement = cache.get(sql);
-    if (!statement) {
-      statement = sqlite.prepare(sql);
-      if (cache.size < 100) cache.set(sql, statement);
-    }
-    return statement.all(...params) as T[];
-  }
+  const sqlite = sqliteStatement(db, sql);
+  if (sqlite) return sqlite.all(...params) as T[];
   const pool = postgresPools.get(db);
   if (!pool) throw new Error('readAll needs a database opened by connectDatabase.');
   let text = postgresTexts.get(sql);
@@ -98,7 +86,26 @@ export function postgresStatement(text: string, values: unknown[]): pg.QueryConf
 
 /** The first row of `readAll`. */
 export async function readOne<T>(db: Db, sql: string, ...params: unknown[]): Promise<T | undefined> {
+  const sqlite = sqliteStatement(db, sql);
+  if (sqlite) return sqlite.get(...params) as T | undefined;
   return (await readAll<T>(db, sql, ...params))[0];
+}
+
+/** A prepared statement on SQLite's synchronous connection (the first 100 texts are kept), or undefined on PostgreSQL. */
+function sqliteStatement(db: Db, sql: string): Database.Statement | undefined {
+  const sqlite = sqliteConnections.get(db);
+  if (!sqlite) return undefined;
+  let cache = statements.get(sqlite);
+  if (!cache) {
+    cache = new Map();
+    statements.set(sqlite, cache);
+  }
+  let statement = cache.get(sql);
+  if (!statement) {
+    statement = sqlite.prepare(sql);
+    if (cache.size < 100) cache.set(sql, statement);
+  }
+  return statement;
 }
 
 /** Closes `extra` when the Prisma client disconnects, so callers keep one thing to close. */

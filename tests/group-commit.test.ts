@@ -10,7 +10,7 @@ import { subscribe } from './helpers/sse.ts';
 // Creates that arrive together share one transaction (a group commit) on both engines. These
 // tests call the app's notification service directly, so that the creates of one test really
 // arrive in one event-loop turn, and watch the results as a client would: on its streams.
-// PostgreSQL's own cases (lock waits, refused rows, batch size) are in group-commit-postgres.test.ts.
+// PostgreSQL's own cases (lock waits, NUL characters, batch size) are in group-commit-postgres.test.ts.
 
 let server: TestServer;
 beforeAll(async () => {
@@ -82,6 +82,44 @@ describe('creates that arrive together', () => {
       [2, 2],
     ]);
     expect((await logOf(server, bob)).map((row) => [row.seq, row.unreadCount])).toEqual([[1, 1]]);
+  });
+
+  it('a create the database refuses fails alone; the others of its batch commit in order, gap-free', async () => {
+    const alice = await signUp(server);
+    const stream = subscribe(server, alice.headers);
+    await stream.next();
+    // A trigger that refuses one title: the batch's statements fail partway, after others wrote.
+    const refuse =
+      provider === 'postgresql'
+        ? [
+            `CREATE FUNCTION refuse_boom() RETURNS trigger AS $$ BEGIN IF NEW.title = 'boom' THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql`,
+            'CREATE TRIGGER refuse_boom BEFORE INSERT ON notification FOR EACH ROW EXECUTE FUNCTION refuse_boom()',
+          ]
+        : [
+            `CREATE TRIGGER refuse_boom BEFORE INSERT ON notification WHEN NEW.title = 'boom' BEGIN SELECT RAISE(ABORT, 'refused'); END`,
+          ];
+    for (const statement of refuse) await server.app.db.$executeRawUnsafe(statement);
+    try {
+      const results = await Promise.allSettled([
+        create(alice.id, 'a'),
+        create(alice.id, 'boom'),
+        create(alice.id, 'c'),
+      ]);
+      expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+      const events = await take(stream, 2);
+      expect(
+        events.map((event) => [event.cursor, event.unreadCount, (event.notification as { title: string }).title]),
+      ).toEqual([
+        ['1', 1, 'a'],
+        ['2', 2, 'c'],
+      ]);
+      expect((await logOf(server, alice)).map((row) => row.seq)).toEqual([1, 2]);
+    } finally {
+      await server.app.db.$executeRawUnsafe(
+        `DROP TRIGGER refuse_boom${provider === 'postgresql' ? ' ON notification' : ''}`,
+      );
+      stream.dispose();
+    }
   });
 
   it('mixed with mark-all-read for the same user, every event carries the exact unread count', async () => {
