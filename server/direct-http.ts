@@ -223,9 +223,9 @@ export function createDirectHttp(options: DirectHttpOptions) {
     const { request, params, document, operation } = prepared;
     if (operation === 'subscription') return handOver(prepared, req, res);
     const viewer = await options.viewerOf(request);
-    const { execute: run } = yoga.getEnveloped({ request, params });
+    const enveloped = yoga.getEnveloped({ request, params });
     operations++;
-    const result = await run({
+    const result = await enveloped.execute({
       schema: options.schema,
       document,
       contextValue: options.contextOf(viewer, res, null),
