@@ -10,11 +10,12 @@ import {
   type GraphQLSchema,
   getOperationAST,
 } from 'graphql';
-import { isAsyncIterable, maskError, processRegularResult, type YogaServerInstance } from 'graphql-yoga';
+import { isAsyncIterable, isPromise, maskError, processRegularResult, type YogaServerInstance } from 'graphql-yoga';
 import { type Context, lastEventIdOf, type Viewer } from './context.ts';
 import type { StreamEvent } from './events.ts';
 import { errorFields, type Logger } from './log.ts';
 import { completeFrame, eventFrame, Pinger, pingFrame, streamHeaders } from './sse.ts';
+import { NotificationStream } from './streams.ts';
 
 export interface DirectHttpOptions {
   // biome-ignore lint/suspicious/noExplicitAny: Yoga's instance type is generic over contexts this module never reads.
@@ -50,7 +51,7 @@ interface Prepared {
 
 interface OpenStream {
   res: ServerResponse;
-  events: AsyncIterator<StreamEvent>;
+  stream: NotificationStream;
   args: ExecutionArgs;
   /** The variables as JSON: with the document, what decides whether a user's tabs share a frame. */
   variables: string;
@@ -169,51 +170,84 @@ export function createDirectHttp(options: DirectHttpOptions) {
       operationName: params.operationName,
     };
     const events = await createSourceEventStream(args);
-    if (!isAsyncIterable(events)) return toYoga();
+    if (!(events instanceof NotificationStream)) {
+      // Not one of the registry's streams (an error result, say): Yoga answers it its own way.
+      if (isAsyncIterable(events)) await (events as AsyncIterableIterator<unknown>).return?.();
+      return toYoga();
+    }
     res.writeHead(200, { ...streamHeaders, ...getCORSHeadersByRequestAndOptions(request, options.cors) });
-    return {
-      res,
-      events: (events as AsyncIterable<StreamEvent>)[Symbol.asyncIterator](),
-      args,
-      variables: JSON.stringify(params.variables ?? null),
-    };
+    return { res, stream: events, args, variables: JSON.stringify(params.variables ?? null) };
   }
 
   /**
-   * Writes a stream's events until it ends or the client leaves. A function of its own, apart
-   * from `open`: what it keeps alive for the stream's lifetime is only what it is passed, not the
-   * request, its body and its Fetch copy.
+   * Pipes a stream's events to its response as they come, until it ends or the client leaves.
+   * A function of its own, apart from `open`: what it keeps alive for the stream's lifetime is
+   * only what it is passed, not the request, its body and its Fetch copy.
    */
-  async function pump({ res, events, args, variables }: OpenStream) {
+  function pipe({ res, stream, args, variables }: OpenStream) {
     // A client that left while the stream was opening: its 'close' has been and gone.
     if (!res.socket || res.socket.destroyed) {
-      await events.return?.();
+      stream.close();
       return;
     }
     // Flush the headers at once: some clients wait for a first byte before they report "open".
     res.write(pingFrame);
-    res.on('close', () => void events.return?.());
     pings.add(res);
-    try {
-      for (;;) {
-        const { value: event, done } = await events.next();
-        if (done || res.destroyed) break;
-        const frame = await frameOf(event, args, variables);
-        if (!res.write(frame)) await drained(res);
-      }
-      if (!res.destroyed) res.end(completeFrame);
-    } finally {
+    res.on('drain', () => stream.resume());
+    res.on('close', () => {
       pings.delete(res);
+      stream.close();
+    });
+    stream.pipe({
+      write: (event) => writeEvent(res, stream, event, args, variables),
+      end: () => {
+        pings.delete(res);
+        if (!res.destroyed) res.end(completeFrame);
+      },
+    });
+  }
+
+  /** Writes one event; false when the response cannot take more yet (the stream then waits for 'drain'). */
+  function writeEvent(
+    res: ServerResponse,
+    stream: NotificationStream,
+    event: StreamEvent,
+    args: ExecutionArgs,
+    variables: string,
+  ): boolean {
+    try {
+      const frame = frameOf(event, args, variables);
+      if (typeof frame === 'string') return res.write(frame);
+      // Executed asynchronously (a field that awaits): the stream holds later events until this
+      // one is written, so they keep their order.
+      frame.then(
+        (text) => {
+          if (res.write(text)) stream.resume();
+        },
+        (error: unknown) => cut(res, error),
+      );
+      return false;
+    } catch (error) {
+      cut(res, error);
+      return false;
     }
   }
 
-  async function frameOf(event: StreamEvent, args: ExecutionArgs, variables: string): Promise<string> {
+  function cut(res: ServerResponse, error: unknown) {
+    log.error('could not write a stream event', errorFields(error));
+    res.destroy();
+  }
+
+  function frameOf(event: StreamEvent, args: ExecutionArgs, variables: string): string | Promise<string> {
     const cached = frames.get(event);
     if (cached && cached.document === args.document && cached.variables === variables) return cached.frame;
-    const result = await execute({ ...args, rootValue: event });
-    const frame = eventFrame(masked(result), event.cursor);
-    if (!result.errors) frames.set(event, { document: args.document, variables, frame });
-    return frame;
+    const result = execute({ ...args, rootValue: event });
+    const frame = (done: ExecutionResult) => {
+      const text = eventFrame(masked(done), event.cursor);
+      if (!done.errors) frames.set(event, { document: args.document, variables, frame: text });
+      return text;
+    };
+    return isPromise(result) ? result.then(frame) : frame(result);
   }
 
   /** A query or mutation, through envelop's execute, answered as Yoga answers it. */
@@ -284,9 +318,8 @@ export function createDirectHttp(options: DirectHttpOptions) {
       run(req, res).catch(failed);
       return;
     }
-    // Two chains, so the opening's promises settle once the stream is open, not when it ends.
     open(req, res).then((stream) => {
-      if (stream) pump(stream).catch(failed);
+      if (stream) pipe(stream);
     }, failed);
   }
 
@@ -397,17 +430,4 @@ function paramsOf(query: unknown, variables: unknown, operationName: unknown): P
     variables: (variables ?? undefined) as Record<string, unknown> | undefined,
     operationName: operationName ?? undefined,
   };
-}
-
-/** Resolves when the response can take more, or is gone. */
-function drained(res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.on('drain', done);
-    res.on('close', done);
-  });
 }

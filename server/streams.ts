@@ -321,6 +321,14 @@ interface Replay {
   unreadCount: number;
 }
 
+/** Where a piped stream writes its events as they come (direct-http.ts: the Node response). */
+export interface StreamSink {
+  /** Takes the next event; false when it cannot take another yet: events then wait in the stream until `resume()`. */
+  write(event: StreamEvent): boolean;
+  /** No event comes after this. */
+  end(): void;
+}
+
 interface SharedStreamOptions {
   maxBufferBytes: number;
   loadEvents: (
@@ -350,6 +358,12 @@ export class NotificationStream implements AsyncIterableIterator<StreamEvent> {
   #queue: StreamEvent[] = [];
   #queuedBytes = 0;
   #waiting: ((result: IteratorResult<StreamEvent>) => void) | undefined;
+  /** Set when the stream is piped instead of iterated. */
+  #sink: StreamSink | undefined;
+  #paused = false;
+  #flushing = false;
+  #replaying = false;
+  #sinkEnded = false;
   /** Live events that arrived before the stream began or while it replays. */
   #held: NotificationEventPayload[] | undefined = [];
   #heldBytes = 0;
@@ -518,6 +532,8 @@ export class NotificationStream implements AsyncIterableIterator<StreamEvent> {
       const resolve = this.#waiting;
       this.#waiting = undefined;
       resolve({ value: event, done: false });
+    } else if (this.#sink && !this.#paused && this.#queue.length === 0) {
+      if (!this.#sink.write(event)) this.#paused = true;
     } else {
       this.#queue.push(event);
       this.#queuedBytes += sizeOf(event);
@@ -562,6 +578,62 @@ export class NotificationStream implements AsyncIterableIterator<StreamEvent> {
     });
   }
 
+  /**
+   * Writes the stream's events to `sink` as they come, instead of being iterated: no promise per
+   * event, and nothing waiting per idle stream. When the sink cannot take more, events wait here
+   * (and count toward the slow-consumer limit) until `resume()`; a replay reads its next page only
+   * while the sink takes events, as an iterated stream reads one when the client pulls.
+   */
+  pipe(sink: StreamSink) {
+    this.#sink = sink;
+    this.#flush();
+  }
+
+  /** The sink can take events again. */
+  resume() {
+    this.#paused = false;
+    this.#flush();
+  }
+
+  #flush() {
+    const sink = this.#sink;
+    if (!sink || this.#flushing) return;
+    this.#flushing = true;
+    try {
+      while (!this.#paused) {
+        const event = this.#queue.shift();
+        if (event) {
+          this.#queuedBytes -= sizeOf(event);
+          if (!sink.write(event)) this.#paused = true;
+        } else if (this.#closed) {
+          if (!this.#sinkEnded) {
+            this.#sinkEnded = true;
+            sink.end();
+          }
+          return;
+        } else {
+          if (this.#replay && !this.#replaying) void this.#replayToSink(this.#replay);
+          return;
+        }
+      }
+    } finally {
+      this.#flushing = false;
+    }
+  }
+
+  async #replayToSink(replay: Replay) {
+    this.#replaying = true;
+    try {
+      await this.#replayNext(replay);
+    } catch (error) {
+      this.options.log.error('could not replay the event log', { userId: this.userId, ...errorFields(error) });
+      this.close('event log unreadable');
+    } finally {
+      this.#replaying = false;
+    }
+    this.#flush();
+  }
+
   return(): Promise<IteratorResult<StreamEvent>> {
     this.close();
     return Promise.resolve({ value: undefined, done: true });
@@ -579,6 +651,8 @@ export class NotificationStream implements AsyncIterableIterator<StreamEvent> {
     const waiting = this.#waiting;
     this.#waiting = undefined;
     waiting?.({ value: undefined, done: true });
+    // A piped stream writes what is queued (an Ended event, say), then ends its sink.
+    this.#flush();
   }
 
   [Symbol.asyncIterator]() {

@@ -1,3 +1,4 @@
+import { type IncomingMessage, request } from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signUp } from './helpers/auth.ts';
@@ -339,5 +340,104 @@ describe('queries and mutations served below Yoga', () => {
     expect((await post(JSON.stringify({ query: '{ me {' }))).text).toContain('Syntax Error');
     expect((await post('not json')).status).toBe(400);
     expect(server.app.direct.operations).toBe(before);
+  });
+});
+
+describe('a piped stream whose client stops reading', () => {
+  const big = (userId: string, seq: number) => ({
+    type: 'NotificationCreated' as const,
+    cursor: String(seq),
+    unreadCount: seq,
+    notification: {
+      id: `big-${seq}`,
+      recipientId: userId,
+      kind: 'info',
+      title: `big ${seq}`,
+      body: 'x'.repeat(8 * 1024),
+      url: null,
+      data: null,
+      readAt: null,
+      createdAt: new Date().toISOString(),
+    },
+  });
+
+  /** A stream over node:http, whose reading the test pauses and resumes; collects the SSE ids. */
+  async function openStream(server: TestServer, headers: Record<string, string>) {
+    const body = JSON.stringify({ query: eventsQuery });
+    const ids: number[] = [];
+    let ready = false;
+    let ended = false;
+    let buffer = '';
+    const response = await new Promise<IncomingMessage>((resolve, reject) => {
+      const req = request(`${server.url}/graphql`, {
+        method: 'POST',
+        headers: {
+          ...headers,
+          accept: 'text/event-stream',
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+        },
+      });
+      req.on('response', resolve).on('error', reject).end(body);
+    });
+    response.setEncoding('utf8');
+    response.on('data', (chunk: string) => {
+      buffer += chunk;
+      for (let end = buffer.indexOf('\n\n'); end !== -1; end = buffer.indexOf('\n\n')) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const id = /^id: (\d+)$/m.exec(block)?.[1];
+        if (id) ids.push(Number(id));
+        if (block.includes('NotificationStreamReady')) ready = true;
+      }
+    });
+    const closed = new Promise<void>((resolve) => {
+      response.on('close', () => {
+        ended = true;
+        resolve();
+      });
+      response.on('error', () => undefined);
+    });
+    await expect.poll(() => ready).toBe(true);
+    return { response, ids, closed, ended: () => ended };
+  }
+
+  it('holds its events while the socket is full and writes them all, in order, once the client reads on', async () => {
+    const server = await startServer({ streamMaxBufferBytes: 64 * 1024 * 1024 });
+    try {
+      const alice = await signUp(server);
+      const stream = await openStream(server, alice.headers);
+      stream.response.pause();
+      // 32 MB: more than the kernel's socket buffers hold, so the response stops taking writes.
+      for (let seq = 1; seq <= 4_000; seq++) server.app.pubsub.publish(alice.id, big(alice.id, seq));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(stream.ids.length).toBeLessThan(4_000);
+      stream.response.resume();
+      await expect.poll(() => stream.ids.length, { timeout: 15_000 }).toBe(4_000);
+      expect(stream.ids).toEqual(Array.from({ length: 4_000 }, (_, i) => i + 1));
+      expect(stream.ended()).toBe(false);
+      stream.response.destroy();
+    } finally {
+      await server.dispose();
+    }
+  });
+
+  it('is cut off once what it holds passes TIDINGS_STREAM_MAX_BUFFER_BYTES, and nothing is left behind', async () => {
+    const server = await startServer({ streamMaxBufferBytes: 256 * 1024 });
+    try {
+      const alice = await signUp(server);
+      const stream = await openStream(server, alice.headers);
+      stream.response.pause();
+      for (let seq = 1; seq <= 4_000; seq++) server.app.pubsub.publish(alice.id, big(alice.id, seq));
+      expect(server.logs.filter((line) => line.msg === 'slow consumer disconnected')).toHaveLength(1);
+      stream.response.resume();
+      await stream.closed;
+      expect(stream.ids.length).toBeLessThan(4_000);
+      await expect.poll(() => server.app.streams.stats().totalConnections).toBe(0);
+      await expect.poll(() => server.app.direct.openStreams).toBe(0);
+      expect(server.app.pubsub.listenerCount()).toBe(0);
+    } finally {
+      await server.dispose();
+    }
   });
 });
