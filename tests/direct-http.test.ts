@@ -2,6 +2,7 @@ import { type IncomingMessage, request } from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signUp } from './helpers/auth.ts';
+import { bigEvent } from './helpers/events.ts';
 import { createNotification, notify } from './helpers/graphql.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
 import { subscribe } from './helpers/sse.ts';
@@ -344,23 +345,6 @@ describe('queries and mutations served below Yoga', () => {
 });
 
 describe('a piped stream whose client stops reading', () => {
-  const big = (userId: string, seq: number) => ({
-    type: 'NotificationCreated' as const,
-    cursor: String(seq),
-    unreadCount: seq,
-    notification: {
-      id: `big-${seq}`,
-      recipientId: userId,
-      kind: 'info',
-      title: `big ${seq}`,
-      body: 'x'.repeat(8 * 1024),
-      url: null,
-      data: null,
-      readAt: null,
-      createdAt: new Date().toISOString(),
-    },
-  });
-
   /** A stream over node:http, whose reading the test pauses and resumes; collects the SSE ids. */
   async function openStream(server: TestServer, headers: Record<string, string>) {
     const body = JSON.stringify({ query: eventsQuery });
@@ -409,7 +393,7 @@ describe('a piped stream whose client stops reading', () => {
       const stream = await openStream(server, alice.headers);
       stream.response.pause();
       // 32 MB: more than the kernel's socket buffers hold, so the response stops taking writes.
-      for (let seq = 1; seq <= 4_000; seq++) server.app.pubsub.publish(alice.id, big(alice.id, seq));
+      for (let seq = 1; seq <= 4_000; seq++) server.app.pubsub.publish(alice.id, bigEvent(alice.id, seq));
       await new Promise((resolve) => setTimeout(resolve, 200));
       expect(stream.ids.length).toBeLessThan(4_000);
       stream.response.resume();
@@ -428,7 +412,7 @@ describe('a piped stream whose client stops reading', () => {
       const alice = await signUp(server);
       const stream = await openStream(server, alice.headers);
       stream.response.pause();
-      for (let seq = 1; seq <= 4_000; seq++) server.app.pubsub.publish(alice.id, big(alice.id, seq));
+      for (let seq = 1; seq <= 4_000; seq++) server.app.pubsub.publish(alice.id, bigEvent(alice.id, seq));
       expect(server.logs.filter((line) => line.msg === 'slow consumer disconnected')).toHaveLength(1);
       stream.response.resume();
       await stream.closed;

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cookieOf, createApiKey, signUp } from './helpers/auth.ts';
+import { bigEvent } from './helpers/events.ts';
 import { codes, gql, notify } from './helpers/graphql.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
 import { notificationEvents, subscribe } from './helpers/sse.ts';
@@ -72,23 +73,6 @@ describe('a client that stops reading', () => {
   });
   afterAll(async () => server?.dispose());
 
-  const big = (userId: string, seq: number) => ({
-    type: 'NotificationCreated' as const,
-    cursor: String(seq),
-    unreadCount: seq,
-    notification: {
-      id: `big-${seq}`,
-      recipientId: userId,
-      kind: 'info',
-      title: `big ${seq}`,
-      body: 'x'.repeat(8 * 1024),
-      url: null,
-      data: null,
-      readAt: null,
-      createdAt: new Date().toISOString(),
-    },
-  });
-
   it('is cut off once its buffered events pass TIDINGS_STREAM_MAX_BUFFER_BYTES; readers carry on', async () => {
     // The registry's own stream, with nobody pulling from it: what Yoga does when the socket is
     // full. (Over a real socket the kernel's buffers, up to 4 MiB and more here, absorb far more
@@ -107,7 +91,7 @@ describe('a client that stops reading', () => {
     const reader = subscribe(server, readerUser.headers);
     await reader.next();
 
-    for (let seq = 1; seq <= 40; seq++) server.app.pubsub.publish(alice.id, big(alice.id, seq));
+    for (let seq = 1; seq <= 40; seq++) server.app.pubsub.publish(alice.id, bigEvent(alice.id, seq));
 
     expect(aborted).toBe(25);
     expect(stalled.map((stream) => stream.closeReason)).toEqual(Array(25).fill('slow consumer'));

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { expect } from 'vitest';
 import type { Notification } from '../../server/generated/prisma/sqlite/client.ts';
 import type { TestUser } from './auth.ts';
 import type { TestServer } from './server.ts';
@@ -38,4 +39,48 @@ export async function transactionsOf(server: TestServer, notifications: Notifica
     [notifications.map((n) => n.id)],
   );
   return row?.n;
+}
+
+/**
+ * Sends three creates for `user` at once, the middle one with `refusedTitle`, and checks what a
+ * client sees when the database refuses that one: it alone fails; the others commit with
+ * gap-free cursors and exact unread counts, in order, on the stream and in the log.
+ */
+export async function expectRefusedAlone(
+  server: TestServer,
+  user: TestUser,
+  stream: TestSubscription,
+  refusedTitle: string,
+) {
+  const create = (title: string) => server.app.notifications.create({ recipientId: user.id, title });
+  const results = await Promise.allSettled([create('a'), create(refusedTitle), create('c')]);
+  expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+  const events = await take(stream, 2);
+  expect(
+    events.map((event) => [event.cursor, event.unreadCount, (event.notification as { title: string }).title]),
+  ).toEqual([
+    ['1', 1, 'a'],
+    ['2', 2, 'c'],
+  ]);
+  expect((await logOf(server, user)).map((row) => row.seq)).toEqual([1, 2]);
+}
+
+/** A `NotificationCreated` event of 8 KB, as the pub/sub carries it: for filling a stream's buffers. */
+export function bigEvent(userId: string, seq: number) {
+  return {
+    type: 'NotificationCreated' as const,
+    cursor: String(seq),
+    unreadCount: seq,
+    notification: {
+      id: `big-${seq}`,
+      recipientId: userId,
+      kind: 'info',
+      title: `big ${seq}`,
+      body: 'x'.repeat(8 * 1024),
+      url: null,
+      data: null,
+      readAt: null,
+      createdAt: new Date().toISOString(),
+    },
+  };
 }
