@@ -72,7 +72,6 @@ export function eventFrame(result: ExecutionResult, cursor: string | undefined):
 export class Pinger<T> {
   readonly #slots: Set<T>[];
   readonly #slotOf = new Map<T, Set<T>>();
-  #next = 0;
   #tick = 0;
   #timer: NodeJS.Timeout | undefined;
 
@@ -86,7 +85,9 @@ export class Pinger<T> {
   }
 
   add(stream: T) {
-    const slot = this.#slots[this.#next++ % this.#slots.length] as Set<T>;
+    // The slot pinged last: a new stream hears its first ping one interval after it opened, not
+    // at some moment right after the bytes that opened it.
+    const slot = this.#slots[(this.#tick + this.#slots.length - 1) % this.#slots.length] as Set<T>;
     slot.add(stream);
     this.#slotOf.set(stream, slot);
     this.#timer ??= setInterval(() => this.#pingSlot(), this.everyMs / this.#slots.length);
