@@ -14,7 +14,7 @@ import { isAsyncIterable, isPromise, maskError, processRegularResult, type YogaS
 import { type Context, lastEventIdOf, type Viewer } from './context.ts';
 import type { StreamEvent } from './events.ts';
 import { errorFields, type Logger } from './log.ts';
-import { completeFrame, eventFrame, Pinger, pingFrame, streamHeaders } from './sse.ts';
+import { completeFrame, eventFrame, Pinger, pingEveryMs, pingFrame, streamHeaders } from './sse.ts';
 import { NotificationStream } from './streams.ts';
 
 export interface DirectHttpOptions {
@@ -88,7 +88,7 @@ const knownParams = new Set(['query', 'variables', 'operationName', 'extensions'
  */
 export function createDirectHttp(options: DirectHttpOptions) {
   const { yoga, log } = options;
-  const pings = new Pinger<ServerResponse>(options.pingMs ?? 12_000, (res) => {
+  const pings = new Pinger<ServerResponse>(options.pingMs ?? pingEveryMs, (res) => {
     if (res.destroyed || res.writableEnded) return false;
     // A client that has not taken the last bytes does not need another ping on top of them.
     if (res.writableLength === 0) res.write(pingFrame);

@@ -14,7 +14,7 @@ export interface CursorCarrier {
  * what a plain EventSource needs to resume, each `next` event with its cursor as the SSE `id:`
  * field, and the headers that keep proxies from buffering.
  */
-export function useResumableSSE(pingMs = 12_000): Plugin {
+export function useResumableSSE(pingMs = pingEveryMs): Plugin {
   return {
     // Each result of a subscription gets extensions.cursor (whether or not the query selected it).
     onSubscribe() {
@@ -40,6 +40,8 @@ export function useResumableSSE(pingMs = 12_000): Plugin {
 }
 
 const encoder = new TextEncoder();
+/** How often every event stream gets an SSE comment (Yoga's interval): proxies then keep it open. */
+export const pingEveryMs = 12_000;
 /** An SSE comment: keeps idle connections open through proxies. */
 export const pingFrame = ':\n\n';
 const pingBytes = encoder.encode(pingFrame);
