@@ -92,6 +92,7 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
   const notifications = createNotificationService(db, pubsub, metrics);
   const auth = createAuth(config, db, log, {
     onSessionDeleted: (sessionId) => registry.endSessions([sessionId], 'SESSION_REVOKED'),
+    onUserBanned: (userId) => registry.endUser(userId, 'USER_BANNED'),
   });
   const viewerOf = createViewerResolver({ auth, db });
   const streamTokens = createStreamTokens(config.authSecret);

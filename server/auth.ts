@@ -1,8 +1,10 @@
 import { apiKey } from '@better-auth/api-key';
 import { betterAuth } from 'better-auth';
 import { prismaAdapter } from 'better-auth/adapters/prisma';
+import { APIError, createAuthMiddleware, getSessionFromCtx } from 'better-auth/api';
 import { admin } from 'better-auth/plugins';
 import type { Config } from './config.ts';
+import { isBanned } from './credentials.ts';
 import type { Db } from './db.ts';
 import type { Logger } from './log.ts';
 
@@ -10,6 +12,8 @@ import type { Logger } from './log.ts';
 export interface AuthHooks {
   /** A session was deleted (signed out or revoked): its streams should end now. */
   onSessionDeleted?: (sessionId: string) => void;
+  /** An admin banned a user (the admin plugin has deleted their sessions): their streams should end now. */
+  onUserBanned?: (userId: string) => void;
 }
 
 export function createAuth(config: Config, db: Db, log?: Logger, hooks: AuthHooks = {}) {
@@ -23,11 +27,24 @@ export function createAuth(config: Config, db: Db, log?: Logger, hooks: AuthHook
     trustedOrigins: config.trustedOrigins,
     telemetry: { enabled: false },
     databaseHooks: {
+      user: {
+        update: {
+          after: async (user) => {
+            const { banned = null, banExpires = null } = user as { banned?: boolean | null; banExpires?: Date | null };
+            if (isBanned({ banned, banExpires })) hooks.onUserBanned?.(user.id);
+          },
+        },
+      },
       session: {
         delete: {
           after: async (session) => hooks.onSessionDeleted?.(session.id),
         },
       },
+    },
+    hooks: {
+      before: createAuthMiddleware(async (ctx) => {
+        if (ctx.path === '/api-key/create') await refuseKeyBeyondLimit(ctx, db, config.maxApiKeysPerUser);
+      }),
     },
     logger: {
       // Only the message: Better Auth's extra arguments may hold request details. A refused API
@@ -45,6 +62,9 @@ export function createAuth(config: Config, db: Db, log?: Logger, hooks: AuthHook
       admin(),
       apiKey({
         defaultPrefix: 'tid_',
+        // No `permissions.defaultPermissions`: a key a user makes through /api/auth/api-key/create
+        // acts as that user only. Only the server side (`tidings api-key create`) can give a key
+        // permissions (scopes.ts); the plugin refuses them in a client's request.
         // Services call often and steadily; per-key limits belong to Tidings' own rate limiter,
         // not to the plugin's default of 10 requests a day.
         rateLimit: { enabled: false },
@@ -54,3 +74,25 @@ export function createAuth(config: Config, db: Db, log?: Logger, hooks: AuthHook
 }
 
 export type Auth = ReturnType<typeof createAuth>;
+
+/**
+ * A user may hold at most `max` API keys (TIDINGS_MAX_API_KEYS_PER_USER): checked when they ask
+ * for one through /api/auth/api-key/create. Keys an operator makes on the server side (no request)
+ * are not counted against it.
+ */
+async function refuseKeyBeyondLimit(
+  ctx: Parameters<Parameters<typeof createAuthMiddleware>[0]>[0],
+  db: Db,
+  max: number,
+) {
+  if (!ctx.request) return;
+  const session = await getSessionFromCtx(ctx);
+  if (!session) return; // the endpoint itself answers 401
+  const held = await db.apikey.count({ where: { referenceId: session.user.id } });
+  if (held >= max) {
+    throw new APIError('FORBIDDEN', {
+      message: `You already have ${held} API keys, the most one user may hold (${max}): delete one first.`,
+      code: 'TOO_MANY_API_KEYS',
+    });
+  }
+}

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import type { Auth } from './auth.ts';
 import { type Config, ConfigError, loadConfig } from './config.ts';
 import type { Db } from './db.ts';
+import { allScopes, parseScopes, permissionsOf, type Scope } from './scopes.ts';
 import { validNotification } from './validation.ts';
 
 // The heavy modules (Prisma, Better Auth, the schema) are imported by the commands that need
@@ -15,8 +16,11 @@ Commands:
   user create --email E --password P --name N [--admin]
                                           create a user who can sign in (--admin: may notify anyone)
   api-key create --name N [--user <email or id>] [--expires-in-days D]
+                 [--permissions notify:any,stats:read]
                                           create an API key for a service; it belongs to --user, or
-                                          to the built-in service user; the key is the last line
+                                          to the built-in service user, and acts as that user with
+                                          these permissions (default: both; none for a plain key);
+                                          the key is the last line
   notify --to <email or user id> --title T [--body B] [--url U] [--kind K]
                                           send a notification; through the running server when one
                                           answers at TIDINGS_URL (default http://localhost:PORT), so
@@ -101,8 +105,10 @@ async function createApiKey(args: string[]) {
     name: { type: 'string' },
     user: { type: 'string' },
     'expires-in-days': { type: 'string' },
+    permissions: { type: 'string' },
   });
   const name = required(values.name, '--name');
+  const scopes = values.permissions === undefined ? [...allScopes] : scopesFlag(values.permissions);
   const days = values['expires-in-days'] === undefined ? undefined : Number(values['expires-in-days']);
   if (days !== undefined && !(Number.isInteger(days) && days >= 1 && days <= 3650)) {
     throw new UsageError('--expires-in-days must be a whole number from 1 to 3650.');
@@ -110,9 +116,19 @@ async function createApiKey(args: string[]) {
   return withServices(async ({ auth, db }) => {
     const owner = values.user ? await findUser(db, values.user) : await serviceUser(db);
     const created = await auth.api.createApiKey({
-      body: { name, userId: owner.id, ...(days ? { expiresIn: days * 86_400 } : {}) },
+      body: {
+        name,
+        userId: owner.id,
+        ...(days ? { expiresIn: days * 86_400 } : {}),
+        ...(scopes.length ? { permissions: permissionsOf(scopes) } : {}),
+      },
     });
     print(`Created API key "${name}" (id ${created.id}) for ${owner.email}.`);
+    print(
+      scopes.length
+        ? `Permissions: ${scopes.join(', ')} (besides acting as ${owner.email}).`
+        : `Permissions: none (it acts as ${owner.email} only).`,
+    );
     print('Send it as the x-api-key header. It is shown only this once:');
     print(created.key);
     return 0;
@@ -163,7 +179,12 @@ async function notifyThroughServer(
 ): Promise<string> {
   const owner = await serviceUser(db);
   const key = await auth.api.createApiKey({
-    body: { name: 'tidings notify (one use)', userId: owner.id, expiresIn: 86_400 },
+    body: {
+      name: 'tidings notify (one use)',
+      userId: owner.id,
+      expiresIn: 86_400,
+      permissions: permissionsOf(['notify:any']),
+    },
   });
   try {
     const response = await fetch(new URL('/graphql', serverUrl), {
@@ -246,6 +267,14 @@ function parse<O extends Options>(args: string[], options: O) {
     return parseArgs({ args, options, strict: true, allowPositionals: false });
   } catch (error) {
     throw new UsageError(messageOf(error));
+  }
+}
+
+function scopesFlag(value: string): Scope[] {
+  try {
+    return parseScopes(value);
+  } catch (error) {
+    throw new UsageError(`--permissions: ${messageOf(error)}.`);
   }
 }
 

@@ -25,6 +25,8 @@ export interface Config {
   apiKeyRateLimitPerMinute: number;
   /** How often open streams check that their session or API key is still valid. */
   credentialCheckMs: number;
+  /** API keys one user may make for themselves through Better Auth's endpoints. */
+  maxApiKeysPerUser: number;
   production: boolean;
   logLevel: LogLevel;
   /** The built web client served at `/`; null serves none (`/` then leads to GraphiQL). */
@@ -91,6 +93,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
       integer(env, 'TIDINGS_API_KEY_RATE_LIMIT_PER_MINUTE', 6_000, { min: 1, max: 10_000_000 }),
     credentialCheckMs:
       overrides.credentialCheckMs ?? integer(env, 'TIDINGS_CREDENTIAL_CHECK_MS', 30_000, { min: 50, max: 3_600_000 }),
+    maxApiKeysPerUser:
+      overrides.maxApiKeysPerUser ?? integer(env, 'TIDINGS_MAX_API_KEYS_PER_USER', 10, { min: 0, max: 10_000 }),
     production,
     logLevel,
     webDir,

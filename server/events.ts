@@ -38,7 +38,7 @@ export type StreamSignal =
   | (EventBase & { type: 'NotificationStreamEnded'; at: string; reason: StreamEndReason });
 
 /** Why the server ended a stream: the client must sign in again (or get a new key), not just reconnect. */
-export type StreamEndReason = 'SESSION_EXPIRED' | 'SESSION_REVOKED' | 'API_KEY_REVOKED';
+export type StreamEndReason = 'SESSION_EXPIRED' | 'SESSION_REVOKED' | 'API_KEY_REVOKED' | 'USER_BANNED';
 
 /** Why a stream could not resume from the cursor it was given. */
 export type ResyncReason = 'CURSOR_EXPIRED' | 'CURSOR_UNKNOWN';

@@ -1,4 +1,5 @@
 import { GraphQLError } from 'graphql';
+import { isBanned } from './credentials.ts';
 import { type Db, readAll, readOne } from './db.ts';
 import {
   decodeCursor,
@@ -193,6 +194,11 @@ export class StreamRegistry {
     }
   }
 
+  /** Ends every stream of a user at once (a ban), telling their clients why. */
+  endUser(userId: string, reason: StreamEndReason) {
+    for (const stream of [...(this.#byUser.get(userId) ?? [])]) stream.end(reason);
+  }
+
   /** Has every stream read the log for events it may have missed (after the pub/sub was down). */
   catchUpAll() {
     for (const stream of this.#all()) stream.catchUp();
@@ -263,7 +269,10 @@ export class StreamRegistry {
     for (const stream of slot) stream.heartbeat(at);
   }
 
-  /** Ends streams whose session expired or was revoked, or whose API key was deleted or disabled. */
+  /**
+   * Ends streams whose session expired or was revoked, whose API key was deleted, disabled or
+   * expired, or whose user was banned (on another instance: the one that banned ends them at once).
+   */
   async #checkCredentials() {
     const streams = [...this.#all()];
     const sessionIds = [...new Set(streams.filter((s) => s.credential.kind === 'session').map((s) => s.credential.id))];
@@ -280,9 +289,9 @@ export class StreamRegistry {
         ),
       );
       const keys = await inPages(keyIds, (ids) =>
-        readAll<{ id: string; enabled: boolean | number | null; expiresAt: Date | string | null }>(
+        readAll<{ id: string; enabled: boolean | number | null; expiresAt: Date | string | null } & BanState>(
           this.options.db,
-          `SELECT id, enabled, "expiresAt" FROM apikey WHERE id IN (${ids.map(() => '?').join(', ')})`,
+          `SELECT k.id, k.enabled, k."expiresAt", u.banned, u."banExpires" FROM apikey k JOIN "user" u ON u.id = k."referenceId" WHERE k.id IN (${ids.map(() => '?').join(', ')})`,
           ...ids,
         ),
       );
@@ -292,21 +301,44 @@ export class StreamRegistry {
       const keyState = new Map(
         keys.map((k) => [
           k.id,
-          k.enabled !== false && k.enabled !== 0 && (!k.expiresAt || new Date(k.expiresAt) > now)
-            ? null
-            : ('API_KEY_REVOKED' as const),
+          isBanned(k)
+            ? ('USER_BANNED' as const)
+            : k.enabled !== false && k.enabled !== 0 && (!k.expiresAt || new Date(k.expiresAt) > now)
+              ? null
+              : ('API_KEY_REVOKED' as const),
         ]),
       );
+      const ending = new Map<NotificationStream, StreamEndReason>();
       for (const stream of streams) {
         const { kind, id } = stream.credential;
         const state = kind === 'session' ? sessionState.get(id) : keyState.get(id);
         if (state === null) continue;
-        stream.end(state ?? (kind === 'session' ? 'SESSION_REVOKED' : 'API_KEY_REVOKED'));
+        ending.set(stream, state ?? (kind === 'session' ? 'SESSION_REVOKED' : 'API_KEY_REVOKED'));
       }
+      // A ban deletes the user's sessions: tell those clients it was a ban, not a sign-out.
+      const banned = await this.#bannedAmong([...new Set([...ending.keys()].map((stream) => stream.userId))]);
+      for (const [stream, reason] of ending) stream.end(banned.has(stream.userId) ? 'USER_BANNED' : reason);
     } catch (error) {
       this.options.log.warn('could not check stream credentials', errorFields(error));
     }
   }
+
+  /** Which of these users are banned now. */
+  async #bannedAmong(userIds: string[]): Promise<Set<string>> {
+    const users = await inPages(userIds, (ids) =>
+      readAll<{ id: string } & BanState>(
+        this.options.db,
+        `SELECT id, banned, "banExpires" FROM "user" WHERE id IN (${ids.map(() => '?').join(', ')})`,
+        ...ids,
+      ),
+    );
+    return new Set(users.filter(isBanned).map((user) => user.id));
+  }
+}
+
+interface BanState {
+  banned: boolean | number | null;
+  banExpires: Date | string | null;
 }
 
 interface StreamStart {

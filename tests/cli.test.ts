@@ -136,6 +136,29 @@ describe('npx tidings against a running server', processes, () => {
     );
     expect(me.errors).toBeUndefined();
     expect(me.data?.me.email).toBe('service@tidings.local');
+    expect(result.stdout).toContain('Permissions: notify:any, stats:read');
+  });
+
+  it('api-key create --permissions gives a key only the permissions named, and refuses unknown ones', async () => {
+    const result = await tidings('api-key', 'create', '--name', 'reader', '--permissions', 'stats:read');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('Permissions: stats:read');
+    const key = { 'x-api-key': result.stdout.trimEnd().split('\n').at(-1) ?? '' };
+    expect((await gql(server, '{ notificationStreamStats { totalConnections } }', {}, key)).errors).toBeUndefined();
+    const alice = await signUp(server);
+    const refused = await gql(
+      server,
+      'mutation($id: ID!) { createNotification(input: { recipientId: $id, title: "x" }) { id } }',
+      { id: alice.id },
+      key,
+    );
+    expect(refused.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+
+    const plain = await tidings('api-key', 'create', '--name', 'plain', '--permissions', 'none');
+    expect(plain.stdout).toContain('Permissions: none');
+    const bad = await tidings('api-key', 'create', '--name', 'x', '--permissions', 'notify:all');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--permissions: unknown permission notify:all: use notify:any, stats:read, or none.');
   });
 
   it('notify goes through the running server, so an open stream sees it at once', async () => {

@@ -1,4 +1,4 @@
-import { requireViewer } from '../context.ts';
+import { may, requireViewer } from '../context.ts';
 import { forbidden } from '../errors.ts';
 import { notificationOf, type StreamEvent } from '../events.ts';
 import { builder } from './builder.ts';
@@ -87,6 +87,7 @@ const EndReason = builder.enumType('NotificationStreamEndReason', {
     SESSION_EXPIRED: { description: 'The session ran out: sign in again.' },
     SESSION_REVOKED: { description: 'The session was signed out: sign in again.' },
     API_KEY_REVOKED: { description: 'The API key was deleted, disabled or expired.' },
+    USER_BANNED: { description: 'An admin banned the user: neither their sessions nor their API keys are accepted.' },
   } as const,
 });
 
@@ -145,9 +146,11 @@ builder.queryField('notificationStreamStats', (t) =>
         connectionsPerUser: s.field({ type: [UserConnectionCount], resolve: (stats) => stats.connectionsPerUser }),
       }),
     }),
-    description: 'Admins and API keys only.',
+    description: 'Admins and API keys with the stats:read permission only.',
     resolve: (_root, _args, ctx) => {
-      if (!requireViewer(ctx).privileged) throw forbidden('Only admins and API keys may read stream statistics.');
+      if (!may(requireViewer(ctx), 'stats:read')) {
+        throw forbidden('Only admins and API keys with the stats:read permission may read stream statistics.');
+      }
       return ctx.pubsub.clusterStats(ctx.streams.stats());
     },
   }),

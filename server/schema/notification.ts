@@ -1,4 +1,4 @@
-import { requireViewer } from '../context.ts';
+import { may, requireViewer } from '../context.ts';
 import { badUserInput, forbidden } from '../errors.ts';
 import { validNotification } from '../validation.ts';
 import { builder } from './builder.ts';
@@ -47,11 +47,13 @@ const CreateNotificationInput = builder.inputType('CreateNotificationInput', {
   fields: (t) => ({
     recipientId: t.id({
       required: false,
-      description: "The recipient's user id; the viewer when left out. Only admins and API keys may name someone else.",
+      description:
+        "The recipient's user id; the viewer when left out. Only admins and API keys with the notify:any permission may name someone else.",
     }),
     recipientEmail: t.string({
       required: false,
-      description: "Instead of recipientId: the recipient's email address. Admins and API keys only.",
+      description:
+        "Instead of recipientId: the recipient's email address. Admins and API keys with the notify:any permission only.",
     }),
     title: t.string({ required: true, description: '1 to 200 characters.' }),
     body: t.string({ required: false, description: 'Up to 2,000 characters.' }),
@@ -88,9 +90,7 @@ builder.mutationFields((t) => ({
           : input.recipientId
             ? String(input.recipientId)
             : viewer.userId;
-      if (recipientId !== viewer.userId && !viewer.privileged) {
-        throw forbidden('Only admins and API keys may notify other users.');
-      }
+      if (recipientId !== viewer.userId && !may(viewer, 'notify:any')) throw mayNotNotifyOthers();
       return ctx.notifications.create(validNotification({ ...input, recipientId }));
     },
   }),
@@ -110,10 +110,17 @@ builder.mutationFields((t) => ({
   }),
 }));
 
-/** Looks a recipient up by email; only privileged callers learn whether an address has an account. */
+/**
+ * Looks a recipient up by email. Only callers who may notify anyone learn whether an address has
+ * an account: anyone else gets the same FORBIDDEN for every address, known or not.
+ */
 async function recipientIdByEmail(ctx: import('../context.ts').Context, email: string): Promise<string> {
-  if (!requireViewer(ctx).privileged) throw forbidden('Only admins and API keys may notify other users.');
+  if (!may(requireViewer(ctx), 'notify:any')) throw mayNotNotifyOthers();
   const user = await ctx.db.user.findUnique({ where: { email: email.trim().toLowerCase() }, select: { id: true } });
   if (!user) throw badUserInput('recipientEmail', `No user has the email address ${email.trim()}.`);
   return user.id;
+}
+
+function mayNotNotifyOthers() {
+  return forbidden('Only admins and API keys with the notify:any permission may notify other users.');
 }

@@ -1,3 +1,4 @@
+import { allScopes, permissionsOf, type Scope } from '../../server/scopes.ts';
 import type { TestServer } from './server.ts';
 
 export interface TestUser {
@@ -34,8 +35,32 @@ export function cookieOf(response: Response): string {
     .join('; ');
 }
 
-/** An API key belonging to `user`, made through Better Auth's API key plugin. */
-export async function createApiKey(server: TestServer, user: TestUser): Promise<Record<string, string>> {
-  const created = await server.app.auth.api.createApiKey({ body: { name: 'test key', userId: user.id } });
+/**
+ * An API key belonging to `user`, made on the server side as `tidings api-key create` makes it:
+ * with every permission unless `scopes` says otherwise.
+ */
+export async function createApiKey(
+  server: TestServer,
+  user: { id: string },
+  scopes: readonly Scope[] = allScopes,
+): Promise<Record<string, string>> {
+  const created = await server.app.auth.api.createApiKey({
+    body: { name: 'test key', userId: user.id, ...(scopes.length ? { permissions: permissionsOf(scopes) } : {}) },
+  });
   return { 'x-api-key': created.key };
+}
+
+/** An API key `user` makes for themselves through Better Auth's endpoint, as a browser would. */
+export async function createOwnApiKey(server: TestServer, user: TestUser, body: Record<string, unknown> = {}) {
+  const response = await fetch(`${server.url}/api/auth/api-key/create`, {
+    method: 'POST',
+    headers: {
+      ...user.headers,
+      'content-type': 'application/json',
+      origin: new URL(server.config.publicUrl).origin,
+    },
+    body: JSON.stringify({ name: 'my key', ...body }),
+  });
+  const json = (await response.json()) as { key?: string; id?: string; code?: string; message?: string };
+  return { status: response.status, ...json, headers: { 'x-api-key': json.key ?? '' } };
 }

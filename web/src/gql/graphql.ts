@@ -11,9 +11,9 @@ export type CreateNotificationInput = {
   data?: unknown;
   /** Up to 64 letters, digits, dots, dashes or underscores; default "info". */
   kind?: string | null | undefined;
-  /** Instead of recipientId: the recipient's email address. Admins and API keys only. */
+  /** Instead of recipientId: the recipient's email address. Admins and API keys with the notify:any permission only. */
   recipientEmail?: string | null | undefined;
-  /** The recipient's user id; the viewer when left out. Only admins and API keys may name someone else. */
+  /** The recipient's user id; the viewer when left out. Only admins and API keys with the notify:any permission may name someone else. */
   recipientId?: string | null | undefined;
   /** 1 to 200 characters. */
   title: string;
@@ -27,7 +27,9 @@ export type NotificationStreamEndReason =
   /** The session ran out: sign in again. */
   | 'SESSION_EXPIRED'
   /** The session was signed out: sign in again. */
-  | 'SESSION_REVOKED';
+  | 'SESSION_REVOKED'
+  /** An admin banned the user: neither their sessions nor their API keys are accepted. */
+  | 'USER_BANNED';
 
 export type NotificationStreamResyncReason =
   /** The events after the cursor are older than the retention period and were pruned. */

@@ -5,7 +5,7 @@ import { browserTimers, type Timers, Watchdog } from './watchdog.ts';
 export type StreamStatus = 'connecting' | 'connected' | 'disconnected' | 'error';
 
 /** Why the stream stopped for good: sign in again. */
-export type EndReason = 'SESSION_EXPIRED' | 'SESSION_REVOKED' | 'API_KEY_REVOKED' | 'UNAUTHENTICATED';
+export type EndReason = 'SESSION_EXPIRED' | 'SESSION_REVOKED' | 'API_KEY_REVOKED' | 'USER_BANNED' | 'UNAUTHENTICATED';
 
 export interface StreamState {
   status: StreamStatus;

@@ -13,6 +13,7 @@ const endedBecause: Record<string, string> = {
   SESSION_EXPIRED: 'Your session expired. Sign in again.',
   SESSION_REVOKED: 'You were signed out. Sign in again.',
   API_KEY_REVOKED: 'Your key was revoked.',
+  USER_BANNED: 'Your account was suspended by an administrator.',
   UNAUTHENTICATED: 'Your session ended. Sign in again.',
 };
 

@@ -1,0 +1,207 @@
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import type { Auth } from './auth.ts';
+import { type Db, readOne } from './db.ts';
+import type { Permissions } from './scopes.ts';
+import type { StreamCredential } from './streams.ts';
+
+/**
+ * The fast path for the two credentials Tidings accepts: Better Auth's session cookie and an API
+ * key of Better Auth's API-key plugin. It exists because Better Auth's own checks are too slow
+ * for the path of every request and every stream open: `getSession` cost about 3.5 ms of CPU
+ * (two Prisma queries and its endpoint machinery), and `verifyApiKey` writes the key's row on
+ * every call. Each check here is one indexed read on the cheapest connection (db.ts).
+ *
+ * It must answer exactly as Better Auth does: tests/credentials-contract.test.ts runs every
+ * credential state (valid, expired, in the refresh window, signed out, user banned, key disabled,
+ * expired, with a quota, deleted, wrong secret, tampered cookie) through this module and through
+ * Better Auth and requires the same answer. Whatever needs Better Auth's writes (an expired
+ * session or key is deleted, a session in its refresh window is extended, a quota is counted)
+ * is handed to Better Auth itself. A key of a banned user is refused: the admin plugin bans
+ * sessions (it deletes them and refuses new ones), and Tidings applies the same rule to keys.
+ */
+
+/** Whose credential it is, and what it carries. */
+export interface CredentialOwner {
+  userId: string;
+  role: string | null;
+  credential: StreamCredential;
+  /** The API key's permissions; null for a session. */
+  permissions: Permissions | null;
+}
+
+/**
+ * Whether the admin plugin counts a user as banned: banned, with no end to the ban or an end
+ * still ahead (the plugin lifts a ban whose `banExpires` has passed at the next sign-in).
+ */
+export function isBanned(user: { banned: boolean | number | null; banExpires: Date | string | null }): boolean {
+  if (user.banned !== true && user.banned !== 1) return false;
+  return user.banExpires === null || new Date(user.banExpires).getTime() >= Date.now();
+}
+
+export function createCredentialChecker({ auth, db }: { auth: Auth; db: Db }) {
+  return {
+    session: createSessionFinder({ auth, db }),
+    apiKey: createApiKeyVerifier({ auth, db }),
+  };
+}
+
+export type CredentialChecker = ReturnType<typeof createCredentialChecker>;
+
+interface SessionRow {
+  id: string;
+  expiresAt: Date | string;
+  userId: string;
+  role: string | null;
+}
+
+/**
+ * Finds the session of a Better Auth session cookie in one read. The cookie is checked as Better
+ * Auth signs it (the token, a dot, the token's HMAC-SHA256 under the secret); sessions that are
+ * expired or due for their sliding refresh go through Better Auth, which deletes or extends them.
+ */
+function createSessionFinder({ auth, db }: { auth: Auth; db: Db }) {
+  const settings = auth.$context.then((ctx) => ({
+    cookieName: ctx.authCookies.sessionToken.name,
+    secret: ctx.secret,
+    expiresInMs: ctx.sessionConfig.expiresIn * 1000,
+    updateAgeMs: ctx.sessionConfig.updateAge * 1000,
+  }));
+  async function throughBetterAuth(headers: Headers): Promise<CredentialOwner | null> {
+    const session = await auth.api.getSession({ headers });
+    if (!session) return null;
+    return {
+      userId: session.user.id,
+      role: session.user.role ?? null,
+      credential: { kind: 'session', id: session.session.id },
+      permissions: null,
+    };
+  }
+
+  return async (headers: Headers): Promise<CredentialOwner | null> => {
+    const cookie = headers.get('cookie');
+    if (!cookie) return null;
+    const { cookieName, secret, expiresInMs, updateAgeMs } = await settings;
+    const token = signedToken(cookieValue(cookie, cookieName), secret);
+    if (!token) return null;
+    const row = await readOne<SessionRow>(
+      db,
+      'SELECT s.id, s."expiresAt", s."userId", u.role FROM session s JOIN "user" u ON u.id = s."userId" WHERE s.token = ?',
+      token,
+    );
+    if (!row) return null;
+    const expiresAt = new Date(row.expiresAt).getTime();
+    const now = Date.now();
+    if (expiresAt <= now || expiresAt - expiresInMs + updateAgeMs <= now) return throughBetterAuth(headers);
+    return { userId: row.userId, role: row.role, credential: { kind: 'session', id: row.id }, permissions: null };
+  };
+}
+
+/** The value of cookie `name` in a Cookie header, URL-decoded; null when absent. */
+function cookieValue(header: string, name: string): string | null {
+  for (const part of header.split(';')) {
+    const at = part.indexOf('=');
+    if (at !== -1 && part.slice(0, at).trim() === name) {
+      try {
+        return decodeURIComponent(part.slice(at + 1).trim());
+      } catch {
+        return null;
+      }
+    }
+  }
+  return null;
+}
+
+/** The token of a signed cookie value (`token.base64(HMAC-SHA256(token))`), or null when the signature is wrong. */
+function signedToken(value: string | null, secret: string): string | null {
+  if (!value) return null;
+  const dot = value.lastIndexOf('.');
+  if (dot < 1) return null;
+  const token = value.slice(0, dot);
+  const signature = value.slice(dot + 1);
+  if (signature.length !== 44 || !signature.endsWith('=')) return null;
+  const given = Buffer.from(signature, 'base64');
+  const expected = createHmac('sha256', secret).update(token).digest();
+  return given.length === expected.length && timingSafeEqual(given, expected) ? token : null;
+}
+
+interface KeyRow {
+  id: string;
+  enabled: boolean | number | null;
+  expiresAt: Date | string | null;
+  remaining: number | bigint | null;
+  lastRequest: Date | string | null;
+  permissions: string | null;
+  userId: string;
+  role: string | null;
+  banned: boolean | number | null;
+  banExpires: Date | string | null;
+}
+
+/** How stale a key's `lastRequest` may get: it is written at most this often, off the request path. */
+const lastRequestEveryMs = 60_000;
+
+/**
+ * Checks an API key the way Better Auth's plugin does (the table holds the SHA-256 of the key,
+ * base64url), in one read that also finds the owner. Keys with a usage quota (`remaining`) and
+ * expired keys go through Better Auth, which counts the quota and deletes the expired key;
+ * `lastRequest` is kept within a minute, written in the background.
+ */
+function createApiKeyVerifier({ auth, db }: { auth: Auth; db: Db }) {
+  const lastRequestWritten = new Map<string, number>();
+  async function throughBetterAuth(key: string): Promise<CredentialOwner | null> {
+    const verified = await auth.api.verifyApiKey({ body: { key } });
+    if (!verified.valid || !verified.key) return null;
+    const owner = await db.user.findUnique({
+      where: { id: verified.key.referenceId },
+      select: { id: true, role: true, banned: true, banExpires: true },
+    });
+    if (!owner || isBanned(owner)) return null;
+    return {
+      userId: owner.id,
+      role: owner.role,
+      credential: { kind: 'apiKey', id: verified.key.id },
+      permissions: (verified.key.permissions as Permissions | null) ?? null,
+    };
+  }
+
+  function touch(row: KeyRow) {
+    const now = Date.now();
+    const last = lastRequestWritten.get(row.id) ?? (row.lastRequest ? new Date(row.lastRequest).getTime() : 0);
+    if (now - last < lastRequestEveryMs) return;
+    lastRequestWritten.set(row.id, now);
+    if (lastRequestWritten.size > 10_000) lastRequestWritten.clear();
+    void db.apikey.update({ where: { id: row.id }, data: { lastRequest: new Date(now) } }).catch(() => undefined);
+  }
+
+  return async (key: string): Promise<CredentialOwner | null> => {
+    const hashed = createHash('sha256').update(key).digest('base64url');
+    const row = await readOne<KeyRow>(
+      db,
+      'SELECT k.id, k.enabled, k."expiresAt", k.remaining, k."lastRequest", k.permissions, u.id AS "userId", u.role, u.banned, u."banExpires" FROM apikey k JOIN "user" u ON u.id = k."referenceId" WHERE k.key = ?',
+      hashed,
+    );
+    if (!row) return null;
+    if (row.enabled === false || row.enabled === 0) return null;
+    const expired = row.expiresAt !== null && new Date(row.expiresAt).getTime() < Date.now();
+    if (expired || row.remaining !== null) return throughBetterAuth(key);
+    if (isBanned(row)) return null;
+    touch(row);
+    return {
+      userId: row.userId,
+      role: row.role,
+      credential: { kind: 'apiKey', id: row.id },
+      permissions: parsePermissions(row.permissions),
+    };
+  };
+}
+
+/** A key's stored permissions (JSON text, as the plugin writes it); anything unreadable grants nothing. */
+function parsePermissions(text: string | null): Permissions | null {
+  if (!text) return null;
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Permissions) : null;
+  } catch {
+    return null;
+  }
+}
