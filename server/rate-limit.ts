@@ -1,4 +1,11 @@
-import { GraphQLError, getOperationAST } from 'graphql';
+import {
+  type DocumentNode,
+  type FragmentDefinitionNode,
+  GraphQLError,
+  getOperationAST,
+  Kind,
+  type SelectionSetNode,
+} from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Context } from './context.ts';
 import type { Metrics } from './metrics.ts';
@@ -17,17 +24,26 @@ export interface RateLimits {
 export function createRateLimiter() {
   const buckets = new Map<string, { tokens: number; at: number }>();
   return {
-    /** Takes one token; when there is none, how many seconds until there is. */
-    take(key: string, perMinute: number, now = Date.now()): { ok: true } | { ok: false; retryAfterSeconds: number } {
+    /**
+     * Takes `count` tokens, all or none; when there are not enough, how many seconds until there
+     * are (a request of more than a minute's allowance never fits: it is told to wait a minute).
+     */
+    take(
+      key: string,
+      perMinute: number,
+      now = Date.now(),
+      count = 1,
+    ): { ok: true } | { ok: false; retryAfterSeconds: number } {
       const perMs = perMinute / 60_000;
       const bucket = buckets.get(key) ?? { tokens: perMinute, at: now };
       bucket.tokens = Math.min(perMinute, bucket.tokens + (now - bucket.at) * perMs);
       bucket.at = now;
-      if (bucket.tokens < 1) {
+      if (bucket.tokens < count) {
         buckets.set(key, bucket);
-        return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / perMs / 1000)) };
+        const missing = Math.min(count, perMinute) - bucket.tokens;
+        return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil(missing / perMs / 1000)) };
       }
-      bucket.tokens -= 1;
+      bucket.tokens -= count;
       buckets.set(key, bucket);
       if (buckets.size > 10_000) sweep(now);
       return { ok: true };
@@ -43,18 +59,25 @@ export function createRateLimiter() {
   }
 }
 
-/** Refuses mutations beyond the viewer's allowance with RATE_LIMITED (HTTP 429 and Retry-After). */
+/**
+ * Refuses mutations beyond the viewer's allowance with RATE_LIMITED (HTTP 429 and Retry-After).
+ * The allowance counts work, not requests: each root field of a mutation takes a token, so fifteen
+ * aliased createNotification fields cost fifteen. A request that does not fit runs none of them.
+ */
 export function useMutationRateLimit(limits: RateLimits, metrics: Metrics): Plugin<Context> {
   const limiter = createRateLimiter();
   return {
     onExecute({ args, setResultAndStopExecution }) {
       const viewer = (args.contextValue as Context).viewer;
       if (!viewer) return;
-      if (getOperationAST(args.document, args.operationName)?.operation !== 'mutation') return;
+      const operation = getOperationAST(args.document, args.operationName);
+      if (operation?.operation !== 'mutation') return;
       const apiKey = viewer.credential.kind === 'apiKey';
       const taken = limiter.take(
         apiKey ? `key:${viewer.credential.id}` : `user:${viewer.userId}`,
         apiKey ? limits.perApiKey : limits.perUser,
+        Date.now(),
+        rootFieldCount(operation.selectionSet, args.document),
       );
       if (taken.ok) return;
       metrics.rateLimited.inc();
@@ -71,4 +94,31 @@ export function useMutationRateLimit(limits: RateLimits, metrics: Metrics): Plug
       });
     },
   };
+}
+
+/**
+ * How many root fields a selection runs: each field once per alias, through inline fragments and
+ * fragment spreads (each fragment counted once per spread; validation has refused cycles).
+ * `__typename` does no work.
+ */
+export function rootFieldCount(selectionSet: SelectionSetNode, document: DocumentNode): number {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  }
+  const count = (set: SelectionSetNode): number => {
+    let fields = 0;
+    for (const selection of set.selections) {
+      if (selection.kind === Kind.FIELD) {
+        if (selection.name.value !== '__typename') fields++;
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        fields += count(selection.selectionSet);
+      } else {
+        const fragment = fragments.get(selection.name.value);
+        if (fragment) fields += count(fragment.selectionSet);
+      }
+    }
+    return fields;
+  };
+  return Math.max(1, count(selectionSet));
 }

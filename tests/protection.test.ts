@@ -64,6 +64,23 @@ describe('limits', () => {
       'RATE_LIMITED',
     ]);
   });
+  it('counts work, not requests: each aliased mutation field takes one of the allowance', async () => {
+    const dave = await signUp(server);
+    const aliased = (n: number, from = 0) =>
+      `mutation { ${Array.from({ length: n }, (_, i) => `n${from + i}: createNotification(input: { title: "t${from + i}" }) { id }`).join(' ')} }`;
+    const tooMany = await gql(server, aliased(6), {}, dave.headers);
+    expect(tooMany.status).toBe(429);
+    expect(codes(tooMany)).toEqual(['RATE_LIMITED']);
+    expect(await server.app.db.notification.count({ where: { recipientId: dave.id } })).toBe(0);
+
+    expect((await gql(server, aliased(3), {}, dave.headers)).errors).toBeUndefined();
+    // Two left: three more do not fit, and none of them runs; two do.
+    expect(codes(await gql(server, aliased(3, 3), {}, dave.headers))).toEqual(['RATE_LIMITED']);
+    expect(await server.app.db.notification.count({ where: { recipientId: dave.id } })).toBe(3);
+    const fragments = `mutation { ...two } fragment two on Mutation { a: markAllNotificationsRead { count } b: markAllNotificationsRead { count } }`;
+    expect((await gql(server, fragments, {}, dave.headers)).errors).toBeUndefined();
+    expect(codes(await gql(server, aliased(1, 9), {}, dave.headers))).toEqual(['RATE_LIMITED']);
+  });
 });
 
 describe('a client that stops reading', () => {
