@@ -2,12 +2,14 @@
  * The servers under test, each its own child process with the probe loaded: Tidings as an operator
  * runs it (`tidings serve`), on a fresh database seeded by the bench, and the raw SSE baseline.
  */
+
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { permissionsOf } from '../server/scopes.ts';
 import { freePort } from '../tests/helpers/processes.ts';
 import type { BenchUser } from './loadgen.ts';
 import type { LoopDelayReply, MemoryReply, ProbeRequest } from './probe.ts';
@@ -193,7 +195,10 @@ async function seed(databaseUrl: string, userCount: number, url: string) {
       },
     });
     const auth = createAuth(loadConfig({}, { databaseUrl, authSecret: secret, publicUrl: url, dataDir: tmpdir() }), db);
-    const created = await auth.api.createApiKey({ body: { name: 'bench', userId: 'bench-service' } });
+    // An operator's key, as `tidings api-key create` makes it: it notifies the bench's users.
+    const created = await auth.api.createApiKey({
+      body: { name: 'bench', userId: 'bench-service', permissions: permissionsOf(['notify:any']) },
+    });
     return { users, apiKey: created.key };
   } finally {
     await db.$disconnect();
