@@ -10,6 +10,8 @@ import type { Logger } from './log.ts';
 export interface AuthHooks {
   /** A session was deleted (signed out or revoked): its streams should end now. */
   onSessionDeleted?: (sessionId: string) => void;
+  /** The origins trusted now (the loopback ones follow the port listened on); the configured ones when absent. */
+  trustedOrigins?: () => string[];
 }
 
 export function createAuth(config: Config, db: Db, log?: Logger, hooks: AuthHooks = {}) {
@@ -20,7 +22,7 @@ export function createAuth(config: Config, db: Db, log?: Logger, hooks: AuthHook
     secret: config.authSecret,
     database: prismaAdapter(db, { provider: config.provider }),
     emailAndPassword: { enabled: true, minPasswordLength: 8 },
-    trustedOrigins: config.trustedOrigins,
+    trustedOrigins: hooks.trustedOrigins ?? config.trustedOrigins,
     telemetry: { enabled: false },
     databaseHooks: {
       session: {
