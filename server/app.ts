@@ -21,6 +21,7 @@ import { createNotificationPubSub, type NotificationPubSub } from './pubsub.ts';
 import { useMutationRateLimit } from './rate-limit.ts';
 import { startRetention } from './retention.ts';
 import { schema } from './schema/index.ts';
+import { setClientAddress } from './sign-in-limits.ts';
 import { useResumableSSE } from './sse.ts';
 import { createStreamTokens } from './stream-tokens.ts';
 import { StreamRegistry } from './streams.ts';
@@ -180,6 +181,7 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
 
   const direct = createDirectHttp({ yoga, schema, endpoint: '/graphql', cors, viewerOf, contextOf, log });
   const server = createServer((req, res) => {
+    setClientAddress(req, config.trustedProxies.length > 0);
     if (refuseCrossSite(req, res, (origin) => origins().includes(origin))) return;
     limitBody(req, res, direct.handle);
   });

@@ -5,6 +5,7 @@ import { admin } from 'better-auth/plugins';
 import type { Config } from './config.ts';
 import type { Db } from './db.ts';
 import type { Logger } from './log.ts';
+import { signInLimits } from './sign-in-limits.ts';
 
 /** The Better Auth instance: email + password sessions, an admin role, and API keys for services. */
 export interface AuthHooks {
@@ -23,6 +24,7 @@ export function createAuth(config: Config, db: Db, log?: Logger, hooks: AuthHook
     database: prismaAdapter(db, { provider: config.provider }),
     emailAndPassword: { enabled: true, minPasswordLength: 8 },
     trustedOrigins: hooks.trustedOrigins ?? config.trustedOrigins,
+    ...signInLimits(config),
     telemetry: { enabled: false },
     databaseHooks: {
       session: {
