@@ -313,6 +313,7 @@ describe('loopback origins', () => {
           await server.stop();
         }
       }
-    });
+      // Two server processes start one after the other: on a loaded machine, each takes seconds.
+    }, 120_000);
   });
 });
