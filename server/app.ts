@@ -6,8 +6,10 @@ import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { getOperationAST, parse } from 'graphql';
 import { createYoga, type GraphQLParams, type Plugin } from 'graphql-yoga';
 import { type Auth, createAuth } from './auth.ts';
-import type { Config } from './config.ts';
+import { limitBody } from './body-limit.ts';
+import { type Config, trustedOriginsOf } from './config.ts';
 import { type Context, createViewerResolver, lastEventIdOf, type Viewer } from './context.ts';
+import { refuseCrossSite } from './csrf.ts';
 import { connectDatabase, type Db } from './db.ts';
 import { createDirectHttp } from './direct-http.ts';
 import { unauthenticated } from './errors.ts';
@@ -19,6 +21,7 @@ import { createNotificationPubSub, type NotificationPubSub } from './pubsub.ts';
 import { useMutationRateLimit } from './rate-limit.ts';
 import { startRetention } from './retention.ts';
 import { schema } from './schema/index.ts';
+import { setClientAddress } from './sign-in-limits.ts';
 import { useResumableSSE } from './sse.ts';
 import { createStreamTokens } from './stream-tokens.ts';
 import { StreamRegistry } from './streams.ts';
@@ -90,15 +93,21 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
   });
   pubsub.onReconnect(() => registry.catchUpAll());
   const notifications = createNotificationService(db, pubsub, metrics);
+  // The loopback origins name the port listened on: with PORT=0 known only once listening.
+  let trustedOrigins = trustedOriginsOf(config, config.port);
+  const origins = () => trustedOrigins;
   const auth = createAuth(config, db, log, {
     onSessionDeleted: (sessionId) => registry.endSessions([sessionId], 'SESSION_REVOKED'),
     onUserBanned: (userId) => registry.endUser(userId, 'USER_BANNED'),
+    trustedOrigins: origins,
   });
   const viewerOf = createViewerResolver({ auth, db });
   const streamTokens = createStreamTokens(config.authSecret);
   const retention = startRetention(db, config.eventRetentionHours, log);
   const cors = {
-    origin: config.trustedOrigins,
+    get origin() {
+      return origins();
+    },
     credentials: true,
     allowedHeaders: ['content-type', 'x-api-key', 'x-graphql-event-stream-token', 'last-event-id'],
     methods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
@@ -122,7 +131,8 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
     landingPage: false,
     graphiql: { title: 'Tidings GraphiQL', defaultQuery, subscriptionsProtocol: 'SSE' },
     renderGraphiQL,
-    cors,
+    // A function: Yoga copies an object once, and the origins change when the server listens.
+    cors: () => cors,
     logging: {
       debug: (...args) => log.debug(String(args[0])),
       info: (...args) => log.info(String(args[0])),
@@ -171,7 +181,11 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
   });
 
   const direct = createDirectHttp({ yoga, schema, endpoint: '/graphql', cors, viewerOf, contextOf, log });
-  const server = createServer(direct.handle);
+  const server = createServer((req, res) => {
+    setClientAddress(req, config.trustedProxies.length > 0);
+    if (refuseCrossSite(req, res, (origin) => origins().includes(origin))) return;
+    limitBody(req, res, direct.handle);
+  });
   const inFlight = trackResponses(server);
   let url = '';
 
@@ -193,6 +207,7 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
         server.listen(config.port, config.host, () => {
           server.off('error', reject);
           const { port } = server.address() as AddressInfo;
+          trustedOrigins = trustedOriginsOf(config, port);
           url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
           log.info('listening', { url, database: config.provider });
           resolve(url);

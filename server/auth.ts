@@ -7,6 +7,7 @@ import type { Config } from './config.ts';
 import { isBanned } from './credentials.ts';
 import type { Db } from './db.ts';
 import type { Logger } from './log.ts';
+import { type HookContext, signInLimits } from './sign-in-limits.ts';
 
 /** The Better Auth instance: email + password sessions, an admin role, and API keys for services. */
 export interface AuthHooks {
@@ -14,9 +15,12 @@ export interface AuthHooks {
   onSessionDeleted?: (sessionId: string) => void;
   /** An admin banned a user (the admin plugin has deleted their sessions): their streams should end now. */
   onUserBanned?: (userId: string) => void;
+  /** The origins trusted now (the loopback ones follow the port listened on); the configured ones when absent. */
+  trustedOrigins?: () => string[];
 }
 
 export function createAuth(config: Config, db: Db, log?: Logger, hooks: AuthHooks = {}) {
+  const limits = signInLimits(config);
   return betterAuth({
     appName: 'Tidings',
     baseURL: config.publicUrl,
@@ -24,7 +28,8 @@ export function createAuth(config: Config, db: Db, log?: Logger, hooks: AuthHook
     secret: config.authSecret,
     database: prismaAdapter(db, { provider: config.provider }),
     emailAndPassword: { enabled: true, minPasswordLength: 8 },
-    trustedOrigins: config.trustedOrigins,
+    trustedOrigins: hooks.trustedOrigins ?? config.trustedOrigins,
+    ...limits.options,
     telemetry: { enabled: false },
     databaseHooks: {
       user: {
@@ -44,6 +49,10 @@ export function createAuth(config: Config, db: Db, log?: Logger, hooks: AuthHook
     hooks: {
       before: createAuthMiddleware(async (ctx) => {
         if (ctx.path === '/api-key/create') await refuseKeyBeyondLimit(ctx, db, config.maxApiKeysPerUser);
+        await limits.before(ctx);
+      }),
+      after: createAuthMiddleware(async (ctx) => {
+        await limits.after(ctx);
       }),
     },
     logger: {
@@ -80,11 +89,7 @@ export type Auth = ReturnType<typeof createAuth>;
  * for one through /api/auth/api-key/create. Keys an operator makes on the server side (no request)
  * are not counted against it.
  */
-async function refuseKeyBeyondLimit(
-  ctx: Parameters<Parameters<typeof createAuthMiddleware>[0]>[0],
-  db: Db,
-  max: number,
-) {
+async function refuseKeyBeyondLimit(ctx: HookContext, db: Db, max: number) {
   if (!ctx.request) return;
   const session = await getSessionFromCtx(ctx);
   if (!session) return; // the endpoint itself answers 401

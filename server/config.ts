@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 
 /** Every setting Tidings reads from its environment, parsed and checked in one place. */
@@ -12,7 +13,12 @@ export interface Config {
   provider: 'sqlite' | 'postgresql';
   dataDir: string;
   authSecret: string;
+  /** The origins configured (TIDINGS_TRUSTED_ORIGINS or the public URL's); see `trustedOriginsOf` for all trusted. */
   trustedOrigins: string[];
+  /** Addresses or CIDR ranges of the proxies whose X-Forwarded-For is believed; empty: the socket's address is the client's. */
+  trustedProxies: string[];
+  /** Sign-in limits on /api/auth: Better Auth's per address, and Tidings' per account. */
+  authRateLimit: boolean;
   heartbeatMs: number;
   /** Redis for fan-out across instances; null keeps events in this process. */
   redisUrl: string | null;
@@ -44,7 +50,7 @@ type Env = Record<string, string | undefined>;
 
 /** Reads the configuration from `env` (process.env by default), with defaults for development. */
 export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
-  const production = env.NODE_ENV === 'production';
+  const production = overrides.production ?? env.NODE_ENV === 'production';
   const port = overrides.port ?? integer(env, 'PORT', 4000, { min: 0, max: 65535 });
   const host = overrides.host ?? (env.HOST || 'localhost');
   const publicUrl = trimSlash(overrides.publicUrl ?? (env.BETTER_AUTH_URL || `http://localhost:${port}`));
@@ -60,6 +66,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
           .map((origin) => trimSlash(origin.trim()))
           .filter(Boolean)
       : [new URL(publicUrl).origin]);
+  const trustedProxies = overrides.trustedProxies ?? parseTrustedProxies(env.TIDINGS_TRUSTED_PROXIES);
+  const authRateLimit = overrides.authRateLimit ?? onOff(env, 'TIDINGS_AUTH_RATE_LIMIT', true);
   const logLevel = overrides.logLevel ?? parseLogLevel(env.LOG_LEVEL);
   const webDir =
     overrides.webDir !== undefined
@@ -77,6 +85,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     dataDir,
     authSecret,
     trustedOrigins,
+    trustedProxies,
+    authRateLimit,
     heartbeatMs: overrides.heartbeatMs ?? integer(env, 'TIDINGS_HEARTBEAT_MS', 30_000, { min: 50, max: 3_600_000 }),
     redisUrl: overrides.redisUrl !== undefined ? overrides.redisUrl : redisUrlOf(env.REDIS_URL),
     eventRetentionHours:
@@ -99,6 +109,18 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     logLevel,
     webDir,
   };
+}
+
+/**
+ * Every origin browsers may call Tidings from with cookies: the configured ones and, outside
+ * production, the loopback names on the port the server listens on, so a newcomer's browser at
+ * http://127.0.0.1:4000 works as http://localhost:4000 does. `port` is the listening one (with
+ * PORT=0 it is known only once the server listens).
+ */
+export function trustedOriginsOf(config: Pick<Config, 'trustedOrigins' | 'production'>, port: number): string[] {
+  if (config.production || port === 0) return config.trustedOrigins;
+  const loopback = ['localhost', '127.0.0.1', '[::1]'].map((host) => `http://${host}:${port}`);
+  return [...new Set([...config.trustedOrigins, ...loopback])];
 }
 
 /** Which database engine a `DATABASE_URL` names; refuses a URL Tidings cannot use. */
@@ -170,6 +192,34 @@ function number(env: Env, name: string, fallback: number, range: { min: number; 
     throw new ConfigError(`${name} must be a number from ${range.min} to ${range.max}; got "${raw}".`);
   }
   return value;
+}
+
+/** TIDINGS_TRUSTED_PROXIES: IP addresses or CIDR ranges, comma-separated; a bad entry is named. */
+function parseTrustedProxies(raw: string | undefined): string[] {
+  const entries = (raw ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  for (const entry of entries) {
+    const [address = '', prefix, extra] = entry.split('/');
+    const family = isIP(address);
+    const bits = family === 4 ? 32 : 128;
+    const badPrefix = prefix !== undefined && (!/^\d{1,3}$/.test(prefix) || Number(prefix) > bits);
+    if (family === 0 || badPrefix || extra !== undefined) {
+      throw new ConfigError(
+        `TIDINGS_TRUSTED_PROXIES: "${entry}" is not an IP address or CIDR range (for example 10.0.0.1, 10.0.0.0/8 or fd00::/8).`,
+      );
+    }
+  }
+  return entries;
+}
+
+function onOff(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'on') return true;
+  if (raw === 'off') return false;
+  throw new ConfigError(`${name} must be on or off; got "${raw}".`);
 }
 
 function redisUrlOf(raw: string | undefined): string | null {

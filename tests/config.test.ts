@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../server/config.ts';
+import { ConfigError, loadConfig, trustedOriginsOf } from '../server/config.ts';
 
 const run = promisify(execFile);
 const root = path.join(import.meta.dirname, '..');
@@ -91,6 +91,48 @@ describe('configuration', () => {
     expect(() => loadConfig({ TIDINGS_DATA_DIR: dataDir, PORT: 'eighty' })).toThrow(/PORT must be a whole number/);
     expect(() => loadConfig({ TIDINGS_DATA_DIR: dataDir, TIDINGS_HEARTBEAT_MS: '0' })).toThrow(/TIDINGS_HEARTBEAT_MS/);
     expect(() => loadConfig({ TIDINGS_DATA_DIR: dataDir, LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
+  });
+
+  it('trusts the loopback origins on the listening port outside production, and only the configured ones in it', () => {
+    const dataDir = tempDir();
+    const development = loadConfig({ TIDINGS_DATA_DIR: dataDir });
+    expect(trustedOriginsOf(development, 4000)).toEqual([
+      'http://localhost:4000',
+      'http://127.0.0.1:4000',
+      'http://[::1]:4000',
+    ]);
+    const behindVite = loadConfig({ TIDINGS_DATA_DIR: dataDir, TIDINGS_TRUSTED_ORIGINS: 'http://localhost:5173' });
+    expect(trustedOriginsOf(behindVite, 41234)).toEqual([
+      'http://localhost:5173',
+      'http://localhost:41234',
+      'http://127.0.0.1:41234',
+      'http://[::1]:41234',
+    ]);
+    const production = loadConfig({ NODE_ENV: 'production', BETTER_AUTH_SECRET: 's'.repeat(40) });
+    expect(trustedOriginsOf(production, 4000)).toEqual(['http://localhost:4000']);
+  });
+
+  it('parses TIDINGS_TRUSTED_PROXIES and TIDINGS_AUTH_RATE_LIMIT, naming a bad entry', () => {
+    const dataDir = tempDir();
+    const defaults = loadConfig({ TIDINGS_DATA_DIR: dataDir });
+    expect(defaults).toMatchObject({ trustedProxies: [], authRateLimit: true });
+    const behindProxy = loadConfig({
+      TIDINGS_DATA_DIR: dataDir,
+      TIDINGS_TRUSTED_PROXIES: '10.0.0.1, 172.16.0.0/12,fd00::/8 ,::1',
+      TIDINGS_AUTH_RATE_LIMIT: 'off',
+    });
+    expect(behindProxy).toMatchObject({
+      trustedProxies: ['10.0.0.1', '172.16.0.0/12', 'fd00::/8', '::1'],
+      authRateLimit: false,
+    });
+    for (const bad of ['10.0.0.0/33', 'proxy.internal', '10.0.0.1/8/1', '10.0.0/8', 'fd00::/129', '10.0.0.0/x']) {
+      const load = () => loadConfig({ TIDINGS_DATA_DIR: dataDir, TIDINGS_TRUSTED_PROXIES: `10.0.0.1,${bad}` });
+      expect(load).toThrow(ConfigError);
+      expect(load).toThrow(`TIDINGS_TRUSTED_PROXIES: "${bad}" is not an IP address or CIDR range`);
+    }
+    expect(() => loadConfig({ TIDINGS_DATA_DIR: dataDir, TIDINGS_AUTH_RATE_LIMIT: 'yes' })).toThrow(
+      /TIDINGS_AUTH_RATE_LIMIT must be on or off/,
+    );
   });
 
   it('`npm start` in production without a secret exits 1 with the reason, before touching the database', async () => {
