@@ -17,6 +17,7 @@ import { migrate } from './migrate.ts';
 import { createNotificationService, type NotificationService } from './notifications.ts';
 import { createNotificationPubSub, type NotificationPubSub } from './pubsub.ts';
 import { useMutationRateLimit } from './rate-limit.ts';
+import { useRequestParams } from './request-params.ts';
 import { startRetention } from './retention.ts';
 import { schema } from './schema/index.ts';
 import { useResumableSSE } from './sse.ts';
@@ -138,13 +139,24 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
       };
     },
     plugins: [
+      useRequestParams(),
       EnvelopArmorPlugin({
-        maxDepth: { n: 10 },
-        maxAliases: { n: 15 },
-        maxDirectives: { n: 20 },
-        maxTokens: { n: 2_000 },
-        costLimit: { maxCost: 5_000 },
+        maxDepth: { n: 10, onReject: refusedAs('QUERY_TOO_DEEP') },
+        maxAliases: { n: 15, onReject: refusedAs('TOO_MANY_ALIASES') },
+        maxDirectives: { n: 20, onReject: refusedAs('TOO_MANY_DIRECTIVES') },
+        maxTokens: { n: 2_000, onReject: refusedAs('TOO_MANY_TOKENS') },
+        costLimit: { maxCost: 5_000, onReject: refusedAs('QUERY_TOO_COSTLY') },
         blockFieldSuggestion: { enabled: config.production },
+      }),
+      // Armor's depth limit skips `__schema`; this one counts it, with room for the standard
+      // introspection query (graphql's getIntrospectionQuery() and GraphiQL's are 21 deep).
+      EnvelopArmorPlugin({
+        maxDepth: { n: introspectionDepth, ignoreIntrospection: false, onReject: refusedAs('QUERY_TOO_DEEP') },
+        maxAliases: { enabled: false },
+        maxDirectives: { enabled: false },
+        maxTokens: { enabled: false },
+        costLimit: { enabled: false },
+        blockFieldSuggestion: { enabled: false },
       }),
       useGraphQLSSE({
         endpoint: '/graphql/stream',
@@ -285,6 +297,24 @@ function streamHeaders(): Plugin {
       }
     },
   };
+}
+
+/** Armor's onReject option (its type lives in a package of armor's own, not ours). */
+type ArmorRejectCallbacks = NonNullable<NonNullable<Parameters<typeof EnvelopArmorPlugin>[0]>['maxDepth']>['onReject'];
+
+/** How deep an introspection query may go: as deep as the standard one (typeDepth 9), no deeper. */
+const introspectionDepth = 21;
+
+/**
+ * Armor throws its refusals without a code; this gives each one, and HTTP 400 as Yoga gives its
+ * own validation errors (Yoga too sets codes on the errors it is handed, in place).
+ */
+function refusedAs(code: string): ArmorRejectCallbacks {
+  return [
+    (_context, error) => {
+      Object.assign(error.extensions, { code, http: { status: 400, spec: true } });
+    },
+  ];
 }
 
 function isSubscription(params: GraphQLParams): boolean {
