@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
@@ -19,6 +20,7 @@ import { migrate } from './migrate.ts';
 import { createNotificationService, type NotificationService } from './notifications.ts';
 import { createNotificationPubSub, type NotificationPubSub } from './pubsub.ts';
 import { useMutationRateLimit } from './rate-limit.ts';
+import { useRequestParams } from './request-params.ts';
 import { startRetention } from './retention.ts';
 import { schema } from './schema/index.ts';
 import { setClientAddress } from './sign-in-limits.ts';
@@ -33,6 +35,8 @@ export interface App {
   /** Completes every stream, stops accepting, waits for requests in flight, closes the database. */
   stop(): Promise<void>;
   readonly url: string;
+  /** The loopback listener that serves /metrics (TIDINGS_METRICS_PORT), e.g. http://127.0.0.1:9464; null when off. */
+  readonly metricsUrl: string | null;
   readonly db: Db;
   readonly auth: Auth;
   readonly streams: StreamRegistry;
@@ -149,13 +153,24 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
       };
     },
     plugins: [
+      useRequestParams(),
       EnvelopArmorPlugin({
-        maxDepth: { n: 10 },
-        maxAliases: { n: 15 },
-        maxDirectives: { n: 20 },
-        maxTokens: { n: 2_000 },
-        costLimit: { maxCost: 5_000 },
+        maxDepth: { n: 10, onReject: refusedAs('QUERY_TOO_DEEP') },
+        maxAliases: { n: 15, onReject: refusedAs('TOO_MANY_ALIASES') },
+        maxDirectives: { n: 20, onReject: refusedAs('TOO_MANY_DIRECTIVES') },
+        maxTokens: { n: 2_000, onReject: refusedAs('TOO_MANY_TOKENS') },
+        costLimit: { maxCost: 5_000, onReject: refusedAs('QUERY_TOO_COSTLY') },
         blockFieldSuggestion: { enabled: config.production },
+      }),
+      // Armor's depth limit skips `__schema`; this one counts it, with room for the standard
+      // introspection query (graphql's getIntrospectionQuery() and GraphiQL's are 21 deep).
+      EnvelopArmorPlugin({
+        maxDepth: { n: introspectionDepth, ignoreIntrospection: false, onReject: refusedAs('QUERY_TOO_DEEP') },
+        maxAliases: { enabled: false },
+        maxDirectives: { enabled: false },
+        maxTokens: { enabled: false },
+        costLimit: { enabled: false },
+        blockFieldSuggestion: { enabled: false },
       }),
       useGraphQLSSE({
         endpoint: '/graphql/stream',
@@ -175,7 +190,7 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
       }),
       useMutationRateLimit({ perUser: config.rateLimitPerMinute, perApiKey: config.apiKeyRateLimitPerMinute }, metrics),
       useResumableSSE(),
-      routes({ db, auth, pubsub, metrics, webClient }),
+      routes({ db, auth, pubsub, metrics, metricsToken: config.metricsToken, webClient }),
       streamHeaders(),
     ],
   });
@@ -187,11 +202,16 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
     limitBody(req, res, direct.handle);
   });
   const inFlight = trackResponses(server);
+  const metricsServer = config.metricsPort === null ? null : createMetricsServer(metrics);
   let url = '';
+  let metricsUrl: string | null = null;
 
   return {
     get url() {
       return url;
+    },
+    get metricsUrl() {
+      return metricsUrl;
     },
     db,
     auth,
@@ -201,27 +221,33 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
     pubsub,
     log,
     retention,
-    start: () =>
-      new Promise<string>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(config.port, config.host, () => {
-          server.off('error', reject);
-          const { port } = server.address() as AddressInfo;
-          trustedOrigins = trustedOriginsOf(config, port);
-          url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-          log.info('listening', { url, database: config.provider });
-          resolve(url);
+    async start() {
+      url = await listen(server, config.port, config.host);
+      trustedOrigins = trustedOriginsOf(config, Number(new URL(url).port));
+      if (metricsServer) {
+        metricsUrl = await listen(metricsServer, config.metricsPort ?? 0, '127.0.0.1').catch((error: unknown) => {
+          server.close(); // a half-started app would keep the main port busy
+          throw error;
         });
-      }),
+        log.info('serving /metrics on loopback', { url: `${metricsUrl}/metrics` });
+      }
+      log.info('listening', { url, database: config.provider });
+      return url;
+    },
     async stop() {
       // Stop accepting first, then complete every stream (clients see `complete` and reconnect
       // elsewhere), then wait for the responses in flight, streams included, to finish.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const metricsClosed = new Promise<void>((resolve) =>
+        metricsServer ? metricsServer.close(() => resolve()) : resolve(),
+      );
+      metricsServer?.closeAllConnections();
       retention.stop();
       registry.closeAll();
       await inFlight.drained(5_000);
       server.closeAllConnections(); // only idle keep-alive connections are left
       await closed;
+      await metricsClosed;
       await yoga.dispose();
       await pubsub.close();
       await db.$disconnect();
@@ -230,18 +256,32 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
   };
 }
 
-/** Better Auth under /api/auth, the health checks and the metrics. */
+/** Listens on `port` (0: any free one) and resolves with the listener's base URL. */
+function listen(server: Server, port: number, host: string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const { port: bound } = server.address() as AddressInfo;
+      resolve(`http://${host.includes(':') ? `[${host}]` : host}:${bound}`);
+    });
+  });
+}
+
+/** Better Auth under /api/auth, the health checks and (with a bearer token) the metrics. */
 function routes({
   db,
   auth,
   pubsub,
   metrics,
+  metricsToken,
   webClient,
 }: {
   db: Db;
   auth: Auth;
   pubsub: NotificationPubSub;
   metrics: Metrics;
+  metricsToken: string | null;
   webClient: ReturnType<typeof loadWebClient>;
 }): Plugin {
   return {
@@ -252,9 +292,23 @@ function routes({
         endResponse(Response.json({ status: 'ok' }));
       } else if (url.pathname === '/readyz') {
         endResponse(await readiness(db, pubsub));
-      } else if (url.pathname === '/metrics') {
+      } else if (url.pathname === '/metrics' && metricsToken) {
         endResponse(
-          new Response(await metrics.registry.metrics(), { headers: { 'content-type': metrics.registry.contentType } }),
+          bearerMatches(request.headers.get('authorization'), metricsToken)
+            ? new Response(await metrics.registry.metrics(), {
+                headers: { 'content-type': metrics.registry.contentType },
+              })
+            : Response.json(
+                {
+                  errors: [
+                    {
+                      message: 'Send the metrics token: Authorization: Bearer <token>.',
+                      extensions: { code: 'UNAUTHENTICATED' },
+                    },
+                  ],
+                },
+                { status: 401, headers: { 'www-authenticate': 'Bearer realm="metrics"' } },
+              ),
         );
       } else if (webClient && !url.pathname.startsWith('/graphql')) {
         const file = webClient(request, url);
@@ -264,6 +318,27 @@ function routes({
       }
     },
   };
+}
+
+/** Whether an Authorization header carries `token`, compared in constant time (digests hide the length too). */
+function bearerMatches(header: string | null, token: string): boolean {
+  const given = /^Bearer (\S+)$/i.exec(header ?? '')?.[1] ?? '';
+  const digest = (text: string) => createHash('sha256').update(text).digest();
+  return timingSafeEqual(digest(given), digest(token));
+}
+
+/** The loopback listener of TIDINGS_METRICS_PORT: GET /metrics and nothing else, no token. */
+function createMetricsServer(metrics: Metrics): Server {
+  return createServer((req, res) => {
+    if (req.url?.split('?', 1)[0] !== '/metrics' || (req.method !== 'GET' && req.method !== 'HEAD')) {
+      res.writeHead(404).end();
+      return;
+    }
+    metrics.registry.metrics().then(
+      (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
+      () => res.writeHead(500).end(),
+    );
+  });
 }
 
 /** 200 when the database (and Redis, when configured) answer; 503 and what is down otherwise. */
@@ -301,6 +376,24 @@ function streamHeaders(): Plugin {
       }
     },
   };
+}
+
+/** Armor's onReject option (its type lives in a package of armor's own, not ours). */
+type ArmorRejectCallbacks = NonNullable<NonNullable<Parameters<typeof EnvelopArmorPlugin>[0]>['maxDepth']>['onReject'];
+
+/** How deep an introspection query may go: as deep as the standard one (typeDepth 9), no deeper. */
+const introspectionDepth = 21;
+
+/**
+ * Armor throws its refusals without a code; this gives each one, and HTTP 400 as Yoga gives its
+ * own validation errors (Yoga too sets codes on the errors it is handed, in place).
+ */
+function refusedAs(code: string): ArmorRejectCallbacks {
+  return [
+    (_context, error) => {
+      Object.assign(error.extensions, { code, http: { status: 400, spec: true } });
+    },
+  ];
 }
 
 function isSubscription(params: GraphQLParams): boolean {

@@ -33,6 +33,10 @@ export interface Config {
   credentialCheckMs: number;
   /** API keys one user may make for themselves through Better Auth's endpoints. */
   maxApiKeysPerUser: number;
+  /** Bearer token that opens /metrics on the main port; null: /metrics is not served there. */
+  metricsToken: string | null;
+  /** A second listener on 127.0.0.1 serving /metrics without a token (0: any free port); null: none. */
+  metricsPort: number | null;
   production: boolean;
   logLevel: LogLevel;
   /** The built web client served at `/`; null serves none (`/` then leads to GraphiQL). */
@@ -76,6 +80,16 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
         ? null
         : path.resolve(env.TIDINGS_WEB_DIR || path.join(import.meta.dirname, '..', 'web', 'dist'));
 
+  const metricsPort =
+    overrides.metricsPort !== undefined
+      ? overrides.metricsPort
+      : env.TIDINGS_METRICS_PORT
+        ? integer(env, 'TIDINGS_METRICS_PORT', 0, { min: 0, max: 65535 })
+        : null;
+  if (metricsPort !== null && metricsPort !== 0 && metricsPort === port) {
+    throw new ConfigError(`TIDINGS_METRICS_PORT must differ from PORT (both are ${port}).`);
+  }
+
   return {
     port,
     host,
@@ -105,6 +119,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
       overrides.credentialCheckMs ?? integer(env, 'TIDINGS_CREDENTIAL_CHECK_MS', 30_000, { min: 50, max: 3_600_000 }),
     maxApiKeysPerUser:
       overrides.maxApiKeysPerUser ?? integer(env, 'TIDINGS_MAX_API_KEYS_PER_USER', 10, { min: 0, max: 10_000 }),
+    metricsToken: overrides.metricsToken !== undefined ? overrides.metricsToken : metricsTokenOf(env),
+    metricsPort,
     production,
     logLevel,
     webDir,
@@ -220,6 +236,17 @@ function onOff(env: Env, name: string, fallback: boolean): boolean {
   if (raw === 'on') return true;
   if (raw === 'off') return false;
   throw new ConfigError(`${name} must be on or off; got "${raw}".`);
+}
+
+function metricsTokenOf(env: Env): string | null {
+  const token = env.TIDINGS_METRICS_TOKEN;
+  if (!token) return null;
+  if (token.length < 16 || /\s/.test(token)) {
+    throw new ConfigError(
+      'TIDINGS_METRICS_TOKEN must be at least 16 characters, without spaces. Generate one with `openssl rand -hex 32`.',
+    );
+  }
+  return token;
 }
 
 function redisUrlOf(raw: string | undefined): string | null {

@@ -14,6 +14,7 @@ import { isAsyncIterable, isPromise, maskError, processRegularResult, type YogaS
 import { type Context, lastEventIdOf, type Viewer } from './context.ts';
 import type { StreamEvent } from './events.ts';
 import { errorFields, type Logger } from './log.ts';
+import { paramsOfSearch as readSearch } from './request-params.ts';
 import { completeFrame, eventFrame, Pinger, pingEveryMs, pingFrame, streamHeaders } from './sse.ts';
 import { NotificationStream } from './streams.ts';
 
@@ -411,14 +412,15 @@ function paramsOfBody(body: string): Params | null {
   return paramsOf(query, variables, operationName);
 }
 
+/** The parameters of a GET query string, read as Yoga reads them; null when one is broken (Yoga answers 400). */
 function paramsOfSearch(search: URLSearchParams): Params | null {
-  let variables: unknown;
   try {
-    variables = JSON.parse(search.get('variables') ?? 'null');
+    const { query, variables, operationName, extensions } = readSearch(search);
+    if (extensions != null && (typeof extensions !== 'object' || Array.isArray(extensions))) return null;
+    return paramsOf(query, variables, operationName);
   } catch {
     return null;
   }
-  return paramsOf(search.get('query'), variables, search.get('operationName'));
 }
 
 function paramsOf(query: unknown, variables: unknown, operationName: unknown): Params | null {

@@ -19,3 +19,13 @@ export function notFound(what: string, id: string) {
 export function badUserInput(field: string, message: string) {
   return new GraphQLError(`${field}: ${message}`, { extensions: { code: 'BAD_USER_INPUT', field } });
 }
+
+/**
+ * A request whose GraphQL parameters cannot be read (HTTP 400), in the shape of Yoga's own
+ * BAD_REQUEST answers; `field` names the parameter (query, variables, operationName, extensions).
+ */
+export function badRequest(field: string, message: string) {
+  return new GraphQLError(`${field}: ${message}`, {
+    extensions: { code: 'BAD_REQUEST', field, http: { status: 400 } },
+  });
+}

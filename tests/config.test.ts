@@ -135,6 +135,29 @@ describe('configuration', () => {
     );
   });
 
+  it('serves /metrics only when asked: a bearer token of 16+ characters, or a loopback port', () => {
+    const dataDir = tempDir();
+    expect(loadConfig({ TIDINGS_DATA_DIR: dataDir })).toMatchObject({ metricsToken: null, metricsPort: null });
+    const token = 'x'.repeat(16);
+    expect(
+      loadConfig({ TIDINGS_DATA_DIR: dataDir, TIDINGS_METRICS_TOKEN: token, TIDINGS_METRICS_PORT: '9464' }),
+    ).toMatchObject({ metricsToken: token, metricsPort: 9464 });
+    expect(loadConfig({ TIDINGS_DATA_DIR: dataDir, TIDINGS_METRICS_PORT: '0' }).metricsPort).toBe(0);
+    for (const bad of ['short', 'x'.repeat(15), `${'x'.repeat(16)} y`]) {
+      expect(() => loadConfig({ TIDINGS_DATA_DIR: dataDir, TIDINGS_METRICS_TOKEN: bad })).toThrow(
+        /TIDINGS_METRICS_TOKEN must be at least 16 characters/,
+      );
+    }
+    for (const bad of ['65536', '-1', 'nine', '94.5']) {
+      expect(() => loadConfig({ TIDINGS_DATA_DIR: dataDir, TIDINGS_METRICS_PORT: bad })).toThrow(
+        /TIDINGS_METRICS_PORT must be a whole number from 0 to 65535/,
+      );
+    }
+    expect(() => loadConfig({ TIDINGS_DATA_DIR: dataDir, PORT: '9464', TIDINGS_METRICS_PORT: '9464' })).toThrow(
+      /TIDINGS_METRICS_PORT must differ from PORT/,
+    );
+  });
+
   it('`npm start` in production without a secret exits 1 with the reason, before touching the database', async () => {
     const cwd = tempDir();
     const failure = await run(path.join(root, 'node_modules', '.bin', 'tsx'), [path.join(root, 'server', 'main.ts')], {

@@ -11,6 +11,9 @@ const endedQuery = notificationEvents.replace(
   '... on NotificationStreamHeartbeat { at } ... on NotificationStreamEnded { reason }',
 );
 
+const metricsToken = 'a-metrics-token-for-the-tests';
+const metricsAuth = { authorization: `Bearer ${metricsToken}` };
+
 describe('limits', () => {
   let server: TestServer;
   beforeAll(async () => {
@@ -86,7 +89,7 @@ describe('limits', () => {
 describe('a client that stops reading', () => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startServer({ streamMaxBufferBytes: 64 * 1024, maxStreamsPerUser: 50 });
+    server = await startServer({ streamMaxBufferBytes: 64 * 1024, maxStreamsPerUser: 50, metricsToken });
   });
   afterAll(async () => server?.dispose());
 
@@ -114,7 +117,7 @@ describe('a client that stops reading', () => {
     expect(stalled.map((stream) => stream.closeReason)).toEqual(Array(25).fill('slow consumer'));
     expect(server.app.streams.stats()).toMatchObject({ totalConnections: 1, activeUsers: 1 });
     expect(server.logs.filter((line) => line.msg === 'slow consumer disconnected')).toHaveLength(25);
-    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    const metrics = await (await fetch(`${server.url}/metrics`, { headers: metricsAuth })).text();
     expect(metrics).toMatch(/^tidings_slow_consumer_disconnects_total 25$/m);
 
     await notify(server, readerUser.headers, { title: 'still fine' });
@@ -197,7 +200,7 @@ describe('streams end with their credentials', () => {
 describe('/metrics', () => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startServer();
+    server = await startServer({ metricsToken });
   });
   afterAll(async () => server?.dispose());
 
@@ -207,7 +210,7 @@ describe('/metrics', () => {
     await stream.next();
     await notify(server, alice.headers, { title: 'counted' });
     await stream.waitFor((e) => e.__typename === 'NotificationCreated');
-    const response = await fetch(`${server.url}/metrics`);
+    const response = await fetch(`${server.url}/metrics`, { headers: metricsAuth });
     expect(response.headers.get('content-type')).toMatch(/^text\/plain/);
     const text = await response.text();
     expect(text).toMatch(/^tidings_open_streams 1$/m);

@@ -1,6 +1,6 @@
 import { may, requireViewer } from '../context.ts';
 import { badUserInput, forbidden } from '../errors.ts';
-import { validNotification } from '../validation.ts';
+import { checkText, limits, validNotification } from '../validation.ts';
 import { builder } from './builder.ts';
 
 export const Notification = builder.prismaObject('Notification', {
@@ -62,7 +62,11 @@ const CreateNotificationInput = builder.inputType('CreateNotificationInput', {
       description: 'Up to 64 letters, digits, dots, dashes or underscores; default "info".',
     }),
     url: t.string({ required: false, description: 'An absolute http or https URL.' }),
-    data: t.field({ type: 'JSON', required: false, description: 'Any JSON, up to 8 KB.' }),
+    data: t.field({
+      type: 'JSON',
+      required: false,
+      description: `Any JSON, up to 8 KB, nested at most ${limits.dataDepth} arrays or objects deep.`,
+    }),
   }),
 });
 
@@ -81,6 +85,8 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: CreateNotificationInput, required: true }) },
     resolve: async (_root, { input: { recipientEmail, ...input } }, ctx) => {
       const viewer = requireViewer(ctx);
+      checkText('recipientEmail', recipientEmail);
+      checkText('recipientId', input.recipientId == null ? null : String(input.recipientId));
       if (recipientEmail != null && input.recipientId != null) {
         throw badUserInput('recipientEmail', 'Name the recipient by id or by email, not both.');
       }
@@ -97,7 +103,7 @@ builder.mutationFields((t) => ({
   markNotificationRead: t.field({
     type: Notification,
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, ctx) => ctx.notifications.markRead(requireViewer(ctx).userId, String(id)),
+    resolve: (_root, { id }, ctx) => ctx.notifications.markRead(requireViewer(ctx).userId, checkedId(id)),
   }),
   markAllNotificationsRead: t.field({
     type: MarkAllNotificationsReadPayload,
@@ -106,9 +112,15 @@ builder.mutationFields((t) => ({
   deleteNotification: t.id({
     description: 'Deletes one of the viewer’s notifications and answers its id.',
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, ctx) => ctx.notifications.delete(requireViewer(ctx).userId, String(id)),
+    resolve: (_root, { id }, ctx) => ctx.notifications.delete(requireViewer(ctx).userId, checkedId(id)),
   }),
 }));
+
+/** An id argument as text the database takes (see checkText). */
+function checkedId(id: string | number): string {
+  checkText('id', String(id));
+  return String(id);
+}
 
 /**
  * Looks a recipient up by email. Only callers who may notify anyone learn whether an address has

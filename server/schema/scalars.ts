@@ -1,4 +1,5 @@
-import { GraphQLError, Kind } from 'graphql';
+import { GraphQLError, Kind, type ValueNode } from 'graphql';
+import { limits, tooDeep } from '../validation.ts';
 import { builder } from './builder.ts';
 
 builder.scalarType('DateTime', {
@@ -15,24 +16,39 @@ builder.scalarType('JSON', {
   description: 'Any JSON value.',
   serialize: (value) => value,
   parseValue: (value) => value,
-  parseLiteral: function parseLiteral(ast, variables): unknown {
-    switch (ast.kind) {
-      case Kind.STRING:
-      case Kind.BOOLEAN:
-        return ast.value;
-      case Kind.INT:
-      case Kind.FLOAT:
-        return Number(ast.value);
-      case Kind.NULL:
-        return null;
-      case Kind.LIST:
-        return ast.values.map((item) => parseLiteral(item, variables));
-      case Kind.OBJECT:
-        return Object.fromEntries(ast.fields.map((field) => [field.name.value, parseLiteral(field.value, variables)]));
-      case Kind.VARIABLE:
-        return variables?.[ast.name.value];
-      default:
-        throw new GraphQLError('Not a JSON value.');
-    }
-  },
+  parseLiteral: (ast, variables) => parseLiteral(ast, variables, 0),
 });
+
+/**
+ * A JSON literal written in the document. Its depth is bounded here, where the recursion is:
+ * `data` (the only JSON input) takes at most `limits.dataDepth` levels, and deeper answers as
+ * validNotification answers a deep variable.
+ */
+function parseLiteral(
+  ast: ValueNode,
+  variables: { readonly [name: string]: unknown } | null | undefined,
+  depth: number,
+): unknown {
+  switch (ast.kind) {
+    case Kind.STRING:
+    case Kind.BOOLEAN:
+      return ast.value;
+    case Kind.INT:
+    case Kind.FLOAT:
+      return Number(ast.value);
+    case Kind.NULL:
+      return null;
+    case Kind.LIST:
+      if (depth >= limits.dataDepth) throw tooDeep('data');
+      return ast.values.map((item) => parseLiteral(item, variables, depth + 1));
+    case Kind.OBJECT:
+      if (depth >= limits.dataDepth) throw tooDeep('data');
+      return Object.fromEntries(
+        ast.fields.map((field) => [field.name.value, parseLiteral(field.value, variables, depth + 1)]),
+      );
+    case Kind.VARIABLE:
+      return variables?.[ast.name.value];
+    default:
+      throw new GraphQLError('Not a JSON value.');
+  }
+}

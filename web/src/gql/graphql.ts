@@ -7,7 +7,7 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
 export type CreateNotificationInput = {
   /** Up to 2,000 characters. */
   body?: string | null | undefined;
-  /** Any JSON, up to 8 KB. */
+  /** Any JSON, up to 8 KB, nested at most 32 arrays or objects deep. */
   data?: unknown;
   /** Up to 64 letters, digits, dots, dashes or underscores; default "info". */
   kind?: string | null | undefined;
