@@ -161,10 +161,14 @@ export class StreamRegistry {
     return next ? null : 'CURSOR_EXPIRED';
   }
 
-  /** Up to `limit` of a user's logged events with afterSeq < seq < beforeSeq, in order. */
-  async #loadEvents(userId: string, afterSeq: number, beforeSeq: number, limit?: number) {
+  /**
+   * Up to `limit` of a user's logged events with afterSeq < seq < beforeSeq (no upper bound when
+   * beforeSeq is null), in order. Never an "infinite" bound: PostgreSQL's integer column refuses
+   * a bound past its range, where SQLite takes it.
+   */
+  async #loadEvents(userId: string, afterSeq: number, beforeSeq: number | null, limit?: number) {
     const rows = await this.options.db.userEvent.findMany({
-      where: { userId, seq: { gt: afterSeq, lt: beforeSeq } },
+      where: { userId, seq: beforeSeq === null ? { gt: afterSeq } : { gt: afterSeq, lt: beforeSeq } },
       orderBy: { seq: 'asc' },
       select: { payload: true },
       ...(limit ? { take: limit } : {}),
@@ -334,7 +338,7 @@ interface SharedStreamOptions {
   loadEvents: (
     userId: string,
     afterSeq: number,
-    beforeSeq: number,
+    beforeSeq: number | null,
     limit?: number,
   ) => Promise<NotificationEventPayload[]>;
   log: Logger;
@@ -371,6 +375,8 @@ export class NotificationStream implements AsyncIterableIterator<StreamEvent> {
   #ahead: Map<number, NotificationEventPayload> | undefined;
   #replay: Replay | undefined;
   #filling = false;
+  /** A catch-up asked for while the stream could not run it yet (replaying, or reading the log). */
+  #catchUpWaiting = false;
   #closed = false;
   #lastSeq = 0;
   #unreadCount = 0;
@@ -448,6 +454,7 @@ export class NotificationStream implements AsyncIterableIterator<StreamEvent> {
     this.#held = undefined;
     this.#heldBytes = 0;
     for (const event of held) this.deliver(event);
+    this.#catchUpIfWaiting();
   }
 
   /** Reads the next page of a replay; when it is done, sends Ready and lets live events through. */
@@ -495,21 +502,60 @@ export class NotificationStream implements AsyncIterableIterator<StreamEvent> {
     else if (!this.#filling && !this.#closed) void this.#fillGap();
   }
 
-  /** Reads whatever the log has after the last delivered event: after an outage of the pub/sub. */
+  /**
+   * Reads whatever the log has after the last delivered event: after an outage of the pub/sub,
+   * events published meanwhile reached no other instance. A stream still replaying, or reading the
+   * log already, catches up once that is done.
+   */
   catchUp() {
-    if (this.#held || this.#closed || this.#filling) return;
-    void this.#fillGap(Number.MAX_SAFE_INTEGER);
+    if (this.#closed) return;
+    if (this.#held || this.#filling) this.#catchUpWaiting = true;
+    else void this.#catchUpFromLog();
   }
 
-  async #fillGap(until?: number) {
+  #catchUpIfWaiting() {
+    if (!this.#catchUpWaiting || this.#held || this.#filling) return;
+    this.#catchUpWaiting = false;
+    this.catchUp();
+  }
+
+  async #catchUpFromLog() {
     this.#filling = true;
-    const upTo = until ?? Math.min(...(this.#ahead?.keys() ?? []));
+    try {
+      // A page at a time, each delivered before the next is read; `after` moves on even past a
+      // pruned gap (which #drain then reports), so the loop always ends.
+      for (let after = this.#lastSeq; !this.#closed; ) {
+        const page = await this.options.loadEvents(this.userId, after, null, replayPage);
+        for (const event of page) {
+          const seq = decodeCursor(event.cursor);
+          if (seq === null) continue;
+          after = Math.max(after, seq);
+          if (seq > this.#lastSeq && !this.#closed) this.#holdAhead(seq, event);
+        }
+        this.#drain();
+        if (page.length < replayPage) break;
+      }
+    } catch (error) {
+      this.options.log.error('could not read the event log', { userId: this.userId, ...errorFields(error) });
+      this.close('event log unreadable');
+      return;
+    } finally {
+      this.#filling = false;
+    }
+    this.#drain();
+    this.#catchUpIfWaiting();
+  }
+
+  /** Reads the events missing before the first one held ahead, from the log. */
+  async #fillGap() {
+    this.#filling = true;
+    const upTo = Math.min(...(this.#ahead?.keys() ?? []));
     try {
       for (const event of await this.options.loadEvents(this.userId, this.#lastSeq, upTo)) {
         const seq = decodeCursor(event.cursor);
         if (seq !== null && seq > this.#lastSeq && !this.#closed) this.#holdAhead(seq, event);
       }
-      if (until === undefined && !this.#ahead?.has(this.#lastSeq + 1)) {
+      if (!this.#ahead?.has(this.#lastSeq + 1)) {
         // Not in the log either (pruned): nothing can bring it back. Say so, and go on from here.
         this.options.log.warn('event log gap', { userId: this.userId, from: this.#lastSeq + 1, to: upTo - 1 });
         this.#lastSeq = upTo - 1;
@@ -523,6 +569,7 @@ export class NotificationStream implements AsyncIterableIterator<StreamEvent> {
       this.#filling = false;
     }
     this.#drain();
+    this.#catchUpIfWaiting();
   }
 
   #push(event: StreamEvent) {
