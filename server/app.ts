@@ -19,6 +19,7 @@ import { createNotificationPubSub, type NotificationPubSub } from './pubsub.ts';
 import { useMutationRateLimit } from './rate-limit.ts';
 import { startRetention } from './retention.ts';
 import { schema } from './schema/index.ts';
+import { createSingleConnection } from './single-connection.ts';
 import { useResumableSSE } from './sse.ts';
 import { createStreamTokens } from './stream-tokens.ts';
 import { StreamRegistry } from './streams.ts';
@@ -35,6 +36,8 @@ export interface App {
   readonly streams: StreamRegistry;
   /** What direct-http.ts serves below Yoga's HTTP layer: streams open now, operations run so far. */
   readonly direct: { readonly openStreams: number; readonly operations: number };
+  /** graphql-sse's single-connection reservations held now (see single-connection.ts). */
+  readonly singleConnection: { readonly reservations: number };
   readonly notifications: NotificationService;
   readonly pubsub: NotificationPubSub;
   readonly log: Logger;
@@ -94,7 +97,17 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
     onSessionDeleted: (sessionId) => registry.endSessions([sessionId], 'SESSION_REVOKED'),
   });
   const viewerOf = createViewerResolver({ auth, db });
-  const streamTokens = createStreamTokens(config.authSecret);
+  const singleConnection = createSingleConnection({
+    endpoint: '/graphql/stream',
+    streams: registry,
+    tokens: createStreamTokens(config.authSecret),
+    viewerOf,
+    maxBufferBytes: config.streamMaxBufferBytes,
+    reservationTtlMs: config.streamReservationTtlMs,
+    log,
+    // Called from a timer, once Yoga below exists.
+    fetch: (request) => Promise.resolve(yoga.fetch(request)),
+  });
   const retention = startRetention(db, config.eventRetentionHours, log);
   const cors = {
     origin: config.trustedOrigins,
@@ -132,9 +145,12 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
       const viewer = await viewerOf(request);
       // A subscription without credentials is refused before its stream opens: HTTP 401.
       if (!viewer && isSubscription(params)) throw unauthenticated();
+      // On the stream endpoint, streams write through graphql-sse's queue: that is their connection.
+      const connection = singleConnection.connectionOf(request) ?? (serverContext as { res?: Context['res'] }).res;
       return {
-        ...contextOf(viewer, (serverContext as { res?: Context['res'] }).res, lastEventIdOf(request)),
+        ...contextOf(viewer, connection, lastEventIdOf(request)),
         signal: request.signal,
+        streamReservation: singleConnection.reservationOf(request),
       };
     },
     plugins: [
@@ -146,22 +162,10 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
         costLimit: { maxCost: 5_000 },
         blockFieldSuggestion: { enabled: config.production },
       }),
-      useGraphQLSSE({
-        endpoint: '/graphql/stream',
-        // Single-connection mode: a stream token is bound to the user who reserved it, so no one
-        // else can run operations into that stream.
-        authenticate: async (req) => {
-          const viewer = await viewerOf(req.raw as Request);
-          if (!viewer) return errorResponse(401, 'UNAUTHENTICATED', unauthenticated().message);
-          const token =
-            req.headers.get('x-graphql-event-stream-token') ?? new URL(req.url, 'http://x').searchParams.get('token');
-          if (!token) return streamTokens.issue(viewer.userId);
-          if (!streamTokens.belongsTo(token, viewer.userId)) {
-            return errorResponse(403, 'FORBIDDEN', 'This stream token belongs to another user.');
-          }
-          return token;
-        },
-      }),
+      // Single-connection mode: tokens bound to their user, reservations counted and expired, and
+      // every event stream here bounded by the slow-consumer limit (single-connection.ts).
+      useGraphQLSSE({ endpoint: '/graphql/stream', ...singleConnection.handlerOptions }),
+      singleConnection.plugin,
       useMutationRateLimit({ perUser: config.rateLimitPerMinute, perApiKey: config.apiKeyRateLimitPerMinute }, metrics),
       useResumableSSE(),
       routes({ db, auth, pubsub, metrics, webClient }),
@@ -182,6 +186,7 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
     auth,
     streams: registry,
     direct,
+    singleConnection,
     notifications,
     pubsub,
     log,
@@ -202,6 +207,7 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
       // elsewhere), then wait for the responses in flight, streams included, to finish.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       retention.stop();
+      singleConnection.stop();
       registry.closeAll();
       await inFlight.drained(5_000);
       server.closeAllConnections(); // only idle keep-alive connections are left
@@ -294,21 +300,6 @@ function isSubscription(params: GraphQLParams): boolean {
   } catch {
     return false; // Yoga answers the syntax error itself.
   }
-}
-
-function errorResponse(
-  status: number,
-  code: string,
-  message: string,
-): [string, { status: number; statusText: string; headers: Record<string, string> }] {
-  return [
-    JSON.stringify({ errors: [{ message, extensions: { code } }] }),
-    {
-      status,
-      statusText: status === 401 ? 'Unauthorized' : 'Forbidden',
-      headers: { 'content-type': 'application/json; charset=utf-8' },
-    },
-  ];
 }
 
 /** Counts responses not finished yet, so shutdown can wait for them (with a deadline). */

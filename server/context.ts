@@ -5,7 +5,7 @@ import { unauthenticated } from './errors.ts';
 import type { NotificationService } from './notifications.ts';
 import type { NotificationPubSub } from './pubsub.ts';
 import type { CursorCarrier } from './sse.ts';
-import type { StreamCredential, StreamRegistry } from './streams.ts';
+import type { StreamCredential, StreamRegistry, StreamReservation } from './streams.ts';
 
 /** Who is calling: a signed-in user, or a service holding one of a user's API keys. */
 export interface Viewer {
@@ -30,6 +30,8 @@ export interface Context extends CursorCarrier {
   signal?: AbortSignal | undefined;
   /** The Node response under this request (absent in single-connection mode's operation requests). */
   res?: { destroy(): void; readonly writableLength: number };
+  /** The single-connection reservation an operation runs in (see single-connection.ts). */
+  streamReservation?: StreamReservation | undefined;
 }
 
 /**

@@ -50,6 +50,20 @@ export interface OpenOptions {
   connection?: StreamConnection | undefined;
   /** Aborts when the client leaves (the request's signal, where there is one): the stream then closes, even while it opens. */
   signal?: AbortSignal | undefined;
+  /** The single-connection reservation the stream runs in: its first stream takes the reservation's slot. */
+  reservation?: StreamReservation | undefined;
+}
+
+/**
+ * A graphql-sse reservation (single-connection mode) of one user. It holds one of the user's
+ * TIDINGS_MAX_STREAMS_PER_USER slots while no stream runs in it, so reservations count as
+ * distinct-mode streams do, and a tab whose one connection carries one stream counts once.
+ */
+export class StreamReservation {
+  /** Streams open in it now. */
+  streams = 0;
+  released = false;
+  constructor(readonly userId: string) {}
 }
 
 /**
@@ -68,6 +82,8 @@ const replayPage = 500;
  */
 export class StreamRegistry {
   readonly #byUser = new Map<string, Set<NotificationStream>>();
+  /** Reservations without a stream in them, per user: each holds a stream slot. */
+  readonly #idleReservations = new Map<string, number>();
   #total = 0;
   #heartbeat: NodeJS.Timeout | undefined;
   /** Streams by heartbeat slot: each tick of the shared timer beats one slot's streams. */
@@ -101,14 +117,15 @@ export class StreamRegistry {
    * `after`, the events after that cursor are replayed from the log first.
    */
   async open(userId: string, options: OpenOptions): Promise<NotificationStream> {
-    const open = this.#byUser.get(userId)?.size ?? 0;
-    if (open >= this.options.maxStreamsPerUser) {
-      this.options.metrics.streamsRefused.inc();
-      throw new GraphQLError(`At most ${this.options.maxStreamsPerUser} open streams per user.`, {
-        extensions: { code: 'TOO_MANY_STREAMS', http: { status: 429 } },
-      });
-    }
+    const reservation =
+      options.reservation && !options.reservation.released && options.reservation.userId === userId
+        ? options.reservation
+        : undefined;
+    if (reservation?.streams === 0) this.#countIdle(userId, -1);
+    else this.#refuseOverLimit(userId);
+    if (reservation) reservation.streams++;
     const stream = new NotificationStream(userId, options.credential, this.#shared, options.connection);
+    stream.reservation = reservation;
     const listening = this.options.pubsub.listen(userId, (event) => stream.deliver(event));
     stream.stopListening = listening.stop;
     this.#add(stream);
@@ -134,6 +151,43 @@ export class StreamRegistry {
       throw error;
     }
     return stream;
+  }
+
+  /**
+   * Takes a stream slot of `userId` for a single-connection reservation, or throws
+   * TOO_MANY_STREAMS when the user's open streams and reservations fill them all.
+   */
+  reserve(userId: string): StreamReservation {
+    this.#refuseOverLimit(userId);
+    this.#countIdle(userId, 1);
+    return new StreamReservation(userId);
+  }
+
+  /** Gives a reservation's slot back (it expired, or its connection ended); its streams keep theirs until they close. */
+  release(reservation: StreamReservation) {
+    if (reservation.released) return;
+    reservation.released = true;
+    if (reservation.streams === 0) this.#countIdle(reservation.userId, -1);
+  }
+
+  /** Reservations of `userId` holding a slot now (none of their streams open). */
+  idleReservations(userId: string): number {
+    return this.#idleReservations.get(userId) ?? 0;
+  }
+
+  #refuseOverLimit(userId: string) {
+    const used = (this.#byUser.get(userId)?.size ?? 0) + this.idleReservations(userId);
+    if (used < this.options.maxStreamsPerUser) return;
+    this.options.metrics.streamsRefused.inc();
+    throw new GraphQLError(`At most ${this.options.maxStreamsPerUser} open streams per user.`, {
+      extensions: { code: 'TOO_MANY_STREAMS', http: { status: 429 } },
+    });
+  }
+
+  #countIdle(userId: string, delta: number) {
+    const count = this.idleReservations(userId) + delta;
+    if (count > 0) this.#idleReservations.set(userId, count);
+    else this.#idleReservations.delete(userId);
   }
 
   /**
@@ -234,6 +288,9 @@ export class StreamRegistry {
   #remove(stream: NotificationStream) {
     const streams = this.#byUser.get(stream.userId);
     if (!streams?.delete(stream)) return;
+    const { reservation } = stream;
+    // The reservation's last stream gives the slot back to the reservation, while it lasts.
+    if (reservation && --reservation.streams === 0 && !reservation.released) this.#countIdle(stream.userId, 1);
     this.#slotOf.get(stream)?.delete(stream);
     this.#slotOf.delete(stream);
     if (streams.size === 0) this.#byUser.delete(stream.userId);
@@ -358,6 +415,7 @@ interface SharedStreamOptions {
  */
 export class NotificationStream implements AsyncIterableIterator<StreamEvent> {
   stopListening: () => void = noop;
+  reservation: StreamReservation | undefined;
   closeReason = 'client left';
   #queue: StreamEvent[] = [];
   #queuedBytes = 0;
