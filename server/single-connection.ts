@@ -145,18 +145,24 @@ export function createSingleConnection(options: SingleConnectionOptions) {
       res.once('close', () => end(backlog));
       if (backlog.ended) res.destroy();
       backlog.res = res;
-      const taken = new fetchAPI.TransformStream<Uint8Array, Uint8Array>({
-        transform(chunk, controller) {
+      // Read on demand, as the response writes: a TransformStream here (whatwg-node's) would
+      // drain graphql-sse's queue into its own at once, whatever the socket takes.
+      const reader = response.body.getReader();
+      const body = new fetchAPI.ReadableStream<Uint8Array>({
+        async pull(controller) {
+          const { done, value } = await reader.read();
+          if (done) return controller.close();
           // "event: next" (pings and "event: complete" were not counted)
-          if (chunk[0] === 101 && chunk[7] === 110) {
+          if (value[0] === 101 && value[7] === 110) {
             backlog.bytes -= backlog.sizes.shift() ?? 0;
             if (backlog.bytes <= highWater) wake(backlog);
           }
-          controller.enqueue(chunk);
+          controller.enqueue(value);
         },
+        cancel: (reason) => reader.cancel(reason),
       });
       setResponse(
-        new fetchAPI.Response(response.body.pipeThrough(taken), {
+        new fetchAPI.Response(body, {
           status: response.status,
           statusText: response.statusText,
           headers: response.headers,

@@ -39,16 +39,45 @@ async function operate(server: TestServer, user: TestUser, token: string, id = '
   return response.status;
 }
 
-/** Connects the reservation's event stream and never reads from it. */
-function connectStalled(server: TestServer, user: TestUser, token: string) {
-  return new Promise<IncomingMessage>((resolve, reject) => {
-    const req = httpRequest(`${server.url}/graphql/stream`, {
-      headers: { ...user.headers, accept: 'text/event-stream', [tokenHeader]: token },
+/**
+ * Connects an event stream (the reservation's, or with `?query=` one of its own) and never reads
+ * from it; `closed` resolves once the server has cut it and the client reads again.
+ */
+async function connectStalled(server: TestServer, user: TestUser, path: string, headers: Record<string, string>) {
+  const response = await new Promise<IncomingMessage>((resolve, reject) => {
+    const req = httpRequest(`${server.url}${path}`, {
+      headers: { ...user.headers, accept: 'text/event-stream', ...headers },
     });
     req.on('response', resolve);
     req.on('error', reject);
     req.end();
   });
+  const closed = new Promise<void>((resolve) => response.socket.once('close', () => resolve()));
+  response.on('error', () => undefined);
+  response.socket.on('error', () => undefined);
+  return {
+    status: response.statusCode,
+    /** Reads again: takes what reached the client, then sees the connection closed. */
+    closed: () => {
+      response.resume();
+      return closed;
+    },
+  };
+}
+
+/**
+ * Publishes 8 KB events for `user` one at a time until a stream is cut off as a slow consumer.
+ * Each is taken from its NotificationStream before the next comes, so none waits there: the
+ * socket's buffers take the first ones (the kernel's hold megabytes), then graphql-sse's queue
+ * fills, and only its bytes can pass the limit.
+ */
+async function publishUntilCut(server: TestServer, user: TestUser) {
+  const before = slowConsumerLines(server);
+  for (let seq = 1; slowConsumerLines(server) === before && seq <= 3_000; seq++) {
+    server.app.pubsub.publish(user.id, bigEvent(user.id, seq));
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  expect(slowConsumerLines(server)).toBe(before + 1);
 }
 
 const streamsOf = (server: TestServer, user: TestUser) =>
@@ -60,7 +89,9 @@ describe('single-connection mode: a client that stops reading', () => {
   let server: TestServer;
   const open: TestSubscription[] = [];
   beforeAll(async () => {
-    server = await startServer({ streamMaxBufferBytes: 16 * 1024, maxStreamsPerUser: 50 });
+    // 64 KB: well above what a Node response holds before it waits for its socket (16 KB and a
+    // chunk), so only graphql-sse's queue can pass it.
+    server = await startServer({ streamMaxBufferBytes: 64 * 1024, maxStreamsPerUser: 50 });
   });
   afterAll(async () => {
     for (const subscription of open) subscription.dispose();
@@ -76,9 +107,9 @@ describe('single-connection mode: a client that stops reading', () => {
     await expect.poll(() => streamsOf(server, alice)).toBe(1);
     const before = slowConsumerLines(server);
 
-    // 2 KB bodies: the reservation's queue passes 16 KB within a dozen events.
+    // 2 KB bodies: the reservation's queue passes 64 KB within 40 events.
     const body = 'x'.repeat(2_000);
-    for (let i = 1; i <= 12; i++) {
+    for (let i = 1; i <= 40; i++) {
       await server.app.notifications.create({ recipientId: alice.id, title: `queued ${i}`, body });
     }
 
@@ -90,13 +121,13 @@ describe('single-connection mode: a client that stops reading', () => {
     expect((await reserve(server, alice, token)).status).toBe(201);
 
     // A client resumes as in distinct mode: the real client, in single-connection mode, from its cursor.
-    const resumed = subscribe(server, alice.headers, 'single', events, { after: '8' });
+    const resumed = subscribe(server, alice.headers, 'single', events, { after: '32' });
     open.push(resumed);
     const replayed = [];
-    for (let i = 0; i < 5; i++) replayed.push(await resumed.next());
+    for (let i = 0; i < 9; i++) replayed.push(await resumed.next());
     expect(replayed.map((event) => [event.__typename, event.cursor])).toEqual([
-      ...Array.from({ length: 4 }, (_, i) => ['NotificationCreated', String(i + 9)]),
-      ['NotificationStreamReady', '12'],
+      ...Array.from({ length: 8 }, (_, i) => ['NotificationCreated', String(i + 33)]),
+      ['NotificationStreamReady', '40'],
     ]);
   });
 
@@ -108,33 +139,30 @@ describe('single-connection mode: a client that stops reading', () => {
 
     const alice = await signUp(server);
     const token = (await reserve(server, alice)).body;
-    const stalled = await connectStalled(server, alice, token);
-    expect(stalled.statusCode).toBe(200);
-    const closed = new Promise<void>((resolve) => stalled.socket.once('close', () => resolve()));
-    stalled.on('error', () => undefined);
-    stalled.socket.on('error', () => undefined);
+    const stalled = await connectStalled(server, alice, '/graphql/stream', { [tokenHeader]: token });
+    expect(stalled.status).toBe(200);
     expect(await operate(server, alice, token)).toBe(202);
     await expect.poll(() => streamsOf(server, alice)).toBe(1);
-    const before = slowConsumerLines(server);
 
-    // 8 KB events, one at a time: each is taken from the stream before the next comes, so none
-    // waits in the stream itself. The socket's buffers take the first ones (the kernel's hold
-    // megabytes), then graphql-sse's queue fills, and its bytes count toward the 16 KB limit.
-    let sent = 0;
-    while (slowConsumerLines(server) === before && sent < 3_000) {
-      server.app.pubsub.publish(alice.id, bigEvent(alice.id, ++sent));
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    expect(slowConsumerLines(server)).toBe(before + 1);
-    // The server cut the connection: a client reading again takes what reached it, then sees it close.
-    stalled.resume();
-    await closed;
+    await publishUntilCut(server, alice);
+    await stalled.closed();
     await expect.poll(() => streamsOf(server, alice)).toBe(0);
     await expect.poll(() => server.app.streams.idleReservations(alice.id)).toBe(0);
     expect((await reserve(server, alice, token)).status).toBe(201);
 
     await server.app.notifications.create({ recipientId: bob.id, title: 'still fine' });
     expect(await reader.waitFor((e) => e.__typename === 'NotificationCreated')).toMatchObject({ cursor: '1' });
+  });
+
+  it('so is a distinct-connection stream that graphql-sse serves on /graphql/stream', async () => {
+    const alice = await signUp(server);
+    const stalled = await connectStalled(server, alice, `/graphql/stream?query=${encodeURIComponent(events)}`, {});
+    expect(stalled.status).toBe(200);
+    await expect.poll(() => streamsOf(server, alice)).toBe(1);
+
+    await publishUntilCut(server, alice);
+    await stalled.closed();
+    await expect.poll(() => streamsOf(server, alice)).toBe(0);
   });
 });
 
