@@ -24,6 +24,7 @@ import { useRequestParams } from './request-params.ts';
 import { startRetention } from './retention.ts';
 import { schema } from './schema/index.ts';
 import { setClientAddress } from './sign-in-limits.ts';
+import { createSingleConnection } from './single-connection.ts';
 import { useResumableSSE } from './sse.ts';
 import { createStreamTokens } from './stream-tokens.ts';
 import { StreamRegistry } from './streams.ts';
@@ -42,6 +43,8 @@ export interface App {
   readonly streams: StreamRegistry;
   /** What direct-http.ts serves below Yoga's HTTP layer: streams open now, operations run so far. */
   readonly direct: { readonly openStreams: number; readonly operations: number };
+  /** graphql-sse's single-connection reservations held now (see single-connection.ts). */
+  readonly singleConnection: { readonly reservations: number };
   readonly notifications: NotificationService;
   readonly pubsub: NotificationPubSub;
   readonly log: Logger;
@@ -106,7 +109,17 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
     trustedOrigins: origins,
   });
   const viewerOf = createViewerResolver({ auth, db });
-  const streamTokens = createStreamTokens(config.authSecret);
+  const singleConnection = createSingleConnection({
+    endpoint: '/graphql/stream',
+    streams: registry,
+    tokens: createStreamTokens(config.authSecret),
+    viewerOf,
+    maxBufferBytes: config.streamMaxBufferBytes,
+    reservationTtlMs: config.streamReservationTtlMs,
+    log,
+    // Called from a timer, once Yoga below exists.
+    fetch: (request) => Promise.resolve(yoga.fetch(request)),
+  });
   const retention = startRetention(db, config.eventRetentionHours, log);
   const cors = {
     get origin() {
@@ -147,9 +160,12 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
       const viewer = await viewerOf(request);
       // A subscription without credentials is refused before its stream opens: HTTP 401.
       if (!viewer && isSubscription(params)) throw unauthenticated();
+      // On the stream endpoint, streams write through graphql-sse's queue: that is their connection.
+      const connection = singleConnection.connectionOf(request) ?? (serverContext as { res?: Context['res'] }).res;
       return {
-        ...contextOf(viewer, (serverContext as { res?: Context['res'] }).res, lastEventIdOf(request)),
+        ...contextOf(viewer, connection, lastEventIdOf(request)),
         signal: request.signal,
+        streamReservation: singleConnection.reservationOf(request),
       };
     },
     plugins: [
@@ -172,22 +188,10 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
         costLimit: { enabled: false },
         blockFieldSuggestion: { enabled: false },
       }),
-      useGraphQLSSE({
-        endpoint: '/graphql/stream',
-        // Single-connection mode: a stream token is bound to the user who reserved it, so no one
-        // else can run operations into that stream.
-        authenticate: async (req) => {
-          const viewer = await viewerOf(req.raw as Request);
-          if (!viewer) return errorResponse(401, 'UNAUTHENTICATED', unauthenticated().message);
-          const token =
-            req.headers.get('x-graphql-event-stream-token') ?? new URL(req.url, 'http://x').searchParams.get('token');
-          if (!token) return streamTokens.issue(viewer.userId);
-          if (!streamTokens.belongsTo(token, viewer.userId)) {
-            return errorResponse(403, 'FORBIDDEN', 'This stream token belongs to another user.');
-          }
-          return token;
-        },
-      }),
+      // Single-connection mode: tokens bound to their user, reservations counted and expired, and
+      // every event stream here bounded by the slow-consumer limit (single-connection.ts).
+      useGraphQLSSE({ endpoint: '/graphql/stream', ...singleConnection.handlerOptions }),
+      singleConnection.plugin,
       useMutationRateLimit({ perUser: config.rateLimitPerMinute, perApiKey: config.apiKeyRateLimitPerMinute }, metrics),
       useResumableSSE(),
       routes({ db, auth, pubsub, metrics, metricsToken: config.metricsToken, webClient }),
@@ -217,6 +221,7 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
     auth,
     streams: registry,
     direct,
+    singleConnection,
     notifications,
     pubsub,
     log,
@@ -243,6 +248,7 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
       );
       metricsServer?.closeAllConnections();
       retention.stop();
+      singleConnection.stop();
       registry.closeAll();
       await inFlight.drained(5_000);
       server.closeAllConnections(); // only idle keep-alive connections are left
@@ -403,21 +409,6 @@ function isSubscription(params: GraphQLParams): boolean {
   } catch {
     return false; // Yoga answers the syntax error itself.
   }
-}
-
-function errorResponse(
-  status: number,
-  code: string,
-  message: string,
-): [string, { status: number; statusText: string; headers: Record<string, string> }] {
-  return [
-    JSON.stringify({ errors: [{ message, extensions: { code } }] }),
-    {
-      status,
-      statusText: status === 401 ? 'Unauthorized' : 'Forbidden',
-      headers: { 'content-type': 'application/json; charset=utf-8' },
-    },
-  ];
 }
 
 /** Counts responses not finished yet, so shutdown can wait for them (with a deadline). */

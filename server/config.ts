@@ -25,6 +25,8 @@ export interface Config {
   eventRetentionHours: number;
   streamMaxBufferBytes: number;
   maxStreamsPerUser: number;
+  /** How long a single-connection reservation may wait for its event stream (30 s; tests shorten it). */
+  streamReservationTtlMs: number;
   /** Mutations one user (session) may make per minute. */
   rateLimitPerMinute: number;
   /** Mutations one API key may make per minute. */
@@ -110,6 +112,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
       integer(env, 'TIDINGS_STREAM_MAX_BUFFER_BYTES', 1024 * 1024, { min: 4096, max: 1024 ** 3 }),
     maxStreamsPerUser:
       overrides.maxStreamsPerUser ?? integer(env, 'TIDINGS_MAX_STREAMS_PER_USER', 10, { min: 1, max: 10_000 }),
+    streamReservationTtlMs: overrides.streamReservationTtlMs ?? 30_000,
     rateLimitPerMinute:
       overrides.rateLimitPerMinute ?? integer(env, 'TIDINGS_RATE_LIMIT_PER_MINUTE', 600, { min: 1, max: 10_000_000 }),
     apiKeyRateLimitPerMinute:

@@ -6,7 +6,7 @@ import type { NotificationService } from './notifications.ts';
 import type { NotificationPubSub } from './pubsub.ts';
 import { allScopes, type Scope, scopesOf } from './scopes.ts';
 import type { CursorCarrier } from './sse.ts';
-import type { StreamCredential, StreamRegistry } from './streams.ts';
+import type { StreamCredential, StreamRegistry, StreamReservation } from './streams.ts';
 
 /** Who is calling: a signed-in user, or a service holding one of a user's API keys. */
 export interface Viewer {
@@ -34,6 +34,8 @@ export interface Context extends CursorCarrier {
   signal?: AbortSignal | undefined;
   /** The Node response under this request (absent in single-connection mode's operation requests). */
   res?: { destroy(): void; readonly writableLength: number };
+  /** The single-connection reservation an operation runs in (see single-connection.ts). */
+  streamReservation?: StreamReservation | undefined;
 }
 
 /**

@@ -115,7 +115,13 @@ export function createNotificationPubSub(options: PubSubOptions): NotificationPu
     options.metrics.redisUp.set(1);
     if (everConnected) {
       options.log.info('redis reconnected');
-      for (const callback of reconnectCallbacks) callback();
+      // ioredis sends its SUBSCRIBEs again on 'ready' but does not wait for them. Streams read the
+      // log only once Redis has confirmed them: an event published in between would otherwise
+      // reach neither the stream nor its catch-up.
+      const run = () => {
+        for (const callback of reconnectCallbacks) callback();
+      };
+      void resubscribed().then(run, run);
     } else {
       options.log.info('redis connected');
     }
@@ -189,6 +195,16 @@ export function createNotificationPubSub(options: PubSubOptions): NotificationPu
     },
   };
 
+  /**
+   * Resolves once Redis has confirmed this instance's subscriptions: one connection's commands
+   * are answered in order, so a SUBSCRIBE sent now (a no-op for channels subscribed already)
+   * is answered after the ones ioredis sent on reconnecting.
+   */
+  function resubscribed(): Promise<unknown> {
+    const topics = [...channels.keys()].map(topicOf);
+    return topics.length > 0 ? subscribeClient.subscribe(...topics) : Promise.resolve();
+  }
+
   /** One Redis subscription per user with listeners here, shared by their streams. */
   function subscribeRemote(userId: string): Promise<void> {
     const existing = channels.get(userId);
@@ -203,7 +219,7 @@ export function createNotificationPubSub(options: PubSubOptions): NotificationPu
     // Listening on the event target sends SUBSCRIBE now (Yoga's subscribe() would wait for a first
     // pull); the second SUBSCRIBE below resolves once Redis has confirmed the first, as Redis
     // answers one connection's commands in order.
-    const topic = `notification:event:${userId}`;
+    const topic = topicOf(userId);
     redisTarget.addEventListener(topic, onEnvelope);
     channels.set(userId, { count: 1, stop: () => redisTarget.removeEventListener(topic, onEnvelope) });
     const confirmed = subscribeClient.subscribe(topic).then(() => undefined);
@@ -226,6 +242,11 @@ export function createNotificationPubSub(options: PubSubOptions): NotificationPu
       if (forUser.size === 0 && local.get(userId) === forUser) local.delete(userId);
     };
   }
+}
+
+/** The Redis channel of a user's events (as @graphql-yoga/redis-event-target names it). */
+function topicOf(userId: string): string {
+  return `notification:event:${userId}`;
 }
 
 /** Adds up the statistics of several instances. */

@@ -51,6 +51,20 @@ export interface OpenOptions {
   connection?: StreamConnection | undefined;
   /** Aborts when the client leaves (the request's signal, where there is one): the stream then closes, even while it opens. */
   signal?: AbortSignal | undefined;
+  /** The single-connection reservation the stream runs in: its first stream takes the reservation's slot. */
+  reservation?: StreamReservation | undefined;
+}
+
+/**
+ * A graphql-sse reservation (single-connection mode) of one user. It holds one of the user's
+ * TIDINGS_MAX_STREAMS_PER_USER slots while no stream runs in it, so reservations count as
+ * distinct-mode streams do, and a tab whose one connection carries one stream counts once.
+ */
+export class StreamReservation {
+  /** Streams open in it now. */
+  streams = 0;
+  released = false;
+  constructor(readonly userId: string) {}
 }
 
 /**
@@ -69,6 +83,8 @@ const replayPage = 500;
  */
 export class StreamRegistry {
   readonly #byUser = new Map<string, Set<NotificationStream>>();
+  /** Reservations without a stream in them, per user: each holds a stream slot. */
+  readonly #idleReservations = new Map<string, number>();
   #total = 0;
   #heartbeat: NodeJS.Timeout | undefined;
   /** Streams by heartbeat slot: each tick of the shared timer beats one slot's streams. */
@@ -102,14 +118,15 @@ export class StreamRegistry {
    * `after`, the events after that cursor are replayed from the log first.
    */
   async open(userId: string, options: OpenOptions): Promise<NotificationStream> {
-    const open = this.#byUser.get(userId)?.size ?? 0;
-    if (open >= this.options.maxStreamsPerUser) {
-      this.options.metrics.streamsRefused.inc();
-      throw new GraphQLError(`At most ${this.options.maxStreamsPerUser} open streams per user.`, {
-        extensions: { code: 'TOO_MANY_STREAMS', http: { status: 429 } },
-      });
-    }
+    const reservation =
+      options.reservation && !options.reservation.released && options.reservation.userId === userId
+        ? options.reservation
+        : undefined;
+    if (reservation?.streams === 0) this.#countIdle(userId, -1);
+    else this.#refuseOverLimit(userId);
+    if (reservation) reservation.streams++;
     const stream = new NotificationStream(userId, options.credential, this.#shared, options.connection);
+    stream.reservation = reservation;
     const listening = this.options.pubsub.listen(userId, (event) => stream.deliver(event));
     stream.stopListening = listening.stop;
     this.#add(stream);
@@ -138,6 +155,43 @@ export class StreamRegistry {
   }
 
   /**
+   * Takes a stream slot of `userId` for a single-connection reservation, or throws
+   * TOO_MANY_STREAMS when the user's open streams and reservations fill them all.
+   */
+  reserve(userId: string): StreamReservation {
+    this.#refuseOverLimit(userId);
+    this.#countIdle(userId, 1);
+    return new StreamReservation(userId);
+  }
+
+  /** Gives a reservation's slot back (it expired, or its connection ended); its streams keep theirs until they close. */
+  release(reservation: StreamReservation) {
+    if (reservation.released) return;
+    reservation.released = true;
+    if (reservation.streams === 0) this.#countIdle(reservation.userId, -1);
+  }
+
+  /** Reservations of `userId` holding a slot now (none of their streams open). */
+  idleReservations(userId: string): number {
+    return this.#idleReservations.get(userId) ?? 0;
+  }
+
+  #refuseOverLimit(userId: string) {
+    const used = (this.#byUser.get(userId)?.size ?? 0) + this.idleReservations(userId);
+    if (used < this.options.maxStreamsPerUser) return;
+    this.options.metrics.streamsRefused.inc();
+    throw new GraphQLError(`At most ${this.options.maxStreamsPerUser} open streams per user.`, {
+      extensions: { code: 'TOO_MANY_STREAMS', http: { status: 429 } },
+    });
+  }
+
+  #countIdle(userId: string, delta: number) {
+    const count = this.idleReservations(userId) + delta;
+    if (count > 0) this.#idleReservations.set(userId, count);
+    else this.#idleReservations.delete(userId);
+  }
+
+  /**
    * The user's latest cursor and unread count, in one raw read on the cheapest connection
    * (see db.ts): through Prisma's query compiler this read cost about 1 ms of CPU per
    * stream open, and 10,000 streams open in a burst when an instance restarts.
@@ -162,10 +216,14 @@ export class StreamRegistry {
     return next ? null : 'CURSOR_EXPIRED';
   }
 
-  /** Up to `limit` of a user's logged events with afterSeq < seq < beforeSeq, in order. */
-  async #loadEvents(userId: string, afterSeq: number, beforeSeq: number, limit?: number) {
+  /**
+   * Up to `limit` of a user's logged events with afterSeq < seq < beforeSeq (no upper bound when
+   * beforeSeq is null), in order. Never an "infinite" bound: PostgreSQL's integer column refuses
+   * a bound past its range, where SQLite takes it.
+   */
+  async #loadEvents(userId: string, afterSeq: number, beforeSeq: number | null, limit?: number) {
     const rows = await this.options.db.userEvent.findMany({
-      where: { userId, seq: { gt: afterSeq, lt: beforeSeq } },
+      where: { userId, seq: beforeSeq === null ? { gt: afterSeq } : { gt: afterSeq, lt: beforeSeq } },
       orderBy: { seq: 'asc' },
       select: { payload: true },
       ...(limit ? { take: limit } : {}),
@@ -236,6 +294,9 @@ export class StreamRegistry {
   #remove(stream: NotificationStream) {
     const streams = this.#byUser.get(stream.userId);
     if (!streams?.delete(stream)) return;
+    const { reservation } = stream;
+    // The reservation's last stream gives the slot back to the reservation, while it lasts.
+    if (reservation && --reservation.streams === 0 && !reservation.released) this.#countIdle(stream.userId, 1);
     this.#slotOf.get(stream)?.delete(stream);
     this.#slotOf.delete(stream);
     if (streams.size === 0) this.#byUser.delete(stream.userId);
@@ -366,7 +427,7 @@ interface SharedStreamOptions {
   loadEvents: (
     userId: string,
     afterSeq: number,
-    beforeSeq: number,
+    beforeSeq: number | null,
     limit?: number,
   ) => Promise<NotificationEventPayload[]>;
   log: Logger;
@@ -386,6 +447,7 @@ interface SharedStreamOptions {
  */
 export class NotificationStream implements AsyncIterableIterator<StreamEvent> {
   stopListening: () => void = noop;
+  reservation: StreamReservation | undefined;
   closeReason = 'client left';
   #queue: StreamEvent[] = [];
   #queuedBytes = 0;
@@ -403,6 +465,8 @@ export class NotificationStream implements AsyncIterableIterator<StreamEvent> {
   #ahead: Map<number, NotificationEventPayload> | undefined;
   #replay: Replay | undefined;
   #filling = false;
+  /** A catch-up asked for while the stream could not run it yet (replaying, or reading the log). */
+  #catchUpWaiting = false;
   #closed = false;
   #lastSeq = 0;
   #unreadCount = 0;
@@ -480,6 +544,7 @@ export class NotificationStream implements AsyncIterableIterator<StreamEvent> {
     this.#held = undefined;
     this.#heldBytes = 0;
     for (const event of held) this.deliver(event);
+    this.#catchUpIfWaiting();
   }
 
   /** Reads the next page of a replay; when it is done, sends Ready and lets live events through. */
@@ -527,21 +592,60 @@ export class NotificationStream implements AsyncIterableIterator<StreamEvent> {
     else if (!this.#filling && !this.#closed) void this.#fillGap();
   }
 
-  /** Reads whatever the log has after the last delivered event: after an outage of the pub/sub. */
+  /**
+   * Reads whatever the log has after the last delivered event: after an outage of the pub/sub,
+   * events published meanwhile reached no other instance. A stream still replaying, or reading the
+   * log already, catches up once that is done.
+   */
   catchUp() {
-    if (this.#held || this.#closed || this.#filling) return;
-    void this.#fillGap(Number.MAX_SAFE_INTEGER);
+    if (this.#closed) return;
+    if (this.#held || this.#filling) this.#catchUpWaiting = true;
+    else void this.#catchUpFromLog();
   }
 
-  async #fillGap(until?: number) {
+  #catchUpIfWaiting() {
+    if (!this.#catchUpWaiting || this.#held || this.#filling) return;
+    this.#catchUpWaiting = false;
+    this.catchUp();
+  }
+
+  async #catchUpFromLog() {
     this.#filling = true;
-    const upTo = until ?? Math.min(...(this.#ahead?.keys() ?? []));
+    try {
+      // A page at a time, each delivered before the next is read; `after` moves on even past a
+      // pruned gap (which #drain then reports), so the loop always ends.
+      for (let after = this.#lastSeq; !this.#closed; ) {
+        const page = await this.options.loadEvents(this.userId, after, null, replayPage);
+        for (const event of page) {
+          const seq = decodeCursor(event.cursor);
+          if (seq === null) continue;
+          after = Math.max(after, seq);
+          if (seq > this.#lastSeq && !this.#closed) this.#holdAhead(seq, event);
+        }
+        this.#drain();
+        if (page.length < replayPage) break;
+      }
+    } catch (error) {
+      this.options.log.error('could not read the event log', { userId: this.userId, ...errorFields(error) });
+      this.close('event log unreadable');
+      return;
+    } finally {
+      this.#filling = false;
+    }
+    this.#drain();
+    this.#catchUpIfWaiting();
+  }
+
+  /** Reads the events missing before the first one held ahead, from the log. */
+  async #fillGap() {
+    this.#filling = true;
+    const upTo = Math.min(...(this.#ahead?.keys() ?? []));
     try {
       for (const event of await this.options.loadEvents(this.userId, this.#lastSeq, upTo)) {
         const seq = decodeCursor(event.cursor);
         if (seq !== null && seq > this.#lastSeq && !this.#closed) this.#holdAhead(seq, event);
       }
-      if (until === undefined && !this.#ahead?.has(this.#lastSeq + 1)) {
+      if (!this.#ahead?.has(this.#lastSeq + 1)) {
         // Not in the log either (pruned): nothing can bring it back. Say so, and go on from here.
         this.options.log.warn('event log gap', { userId: this.userId, from: this.#lastSeq + 1, to: upTo - 1 });
         this.#lastSeq = upTo - 1;
@@ -555,6 +659,7 @@ export class NotificationStream implements AsyncIterableIterator<StreamEvent> {
       this.#filling = false;
     }
     this.#drain();
+    this.#catchUpIfWaiting();
   }
 
   #push(event: StreamEvent) {

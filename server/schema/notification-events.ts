@@ -118,6 +118,7 @@ builder.subscriptionField('notificationEvents', (t) =>
         credential: viewer.credential,
         connection: ctx.res,
         signal: ctx.signal,
+        reservation: ctx.streamReservation,
       });
     },
     resolve: (event, _args, ctx) => {
