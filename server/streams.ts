@@ -626,14 +626,18 @@ export class NotificationStream implements AsyncIterableIterator<StreamEvent> {
         if (page.length < replayPage) break;
       }
     } catch (error) {
-      this.options.log.error('could not read the event log', { userId: this.userId, ...errorFields(error) });
-      this.close('event log unreadable');
+      this.#logUnreadable(error);
       return;
     } finally {
       this.#filling = false;
     }
     this.#drain();
     this.#catchUpIfWaiting();
+  }
+
+  #logUnreadable(error: unknown) {
+    this.options.log.error('could not read the event log', { userId: this.userId, ...errorFields(error) });
+    this.close('event log unreadable');
   }
 
   /** Reads the events missing before the first one held ahead, from the log. */
@@ -652,8 +656,7 @@ export class NotificationStream implements AsyncIterableIterator<StreamEvent> {
         this.#push({ type: 'NotificationStreamResync', at: now(), reason: 'CURSOR_EXPIRED', ...this.#position() });
       }
     } catch (error) {
-      this.options.log.error('could not read the event log', { userId: this.userId, ...errorFields(error) });
-      this.close('event log unreadable');
+      this.#logUnreadable(error);
       return;
     } finally {
       this.#filling = false;

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CredentialChecker, createCredentialChecker } from '../server/credentials.ts';
+import { type CredentialChecker, type CredentialOwner, createCredentialChecker } from '../server/credentials.ts';
 import { permissionsOf } from '../server/scopes.ts';
 import { signUp, type TestUser } from './helpers/auth.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
@@ -119,9 +119,7 @@ describe('session cookies', () => {
     const reference: Answer | null = session
       ? { userId: session.user.id, credentialId: session.session.id, permissions: null }
       : null;
-    const answer: Answer | null = fast
-      ? { userId: fast.userId, credentialId: fast.credential.id, permissions: fast.permissions }
-      : null;
+    const answer = answerOf(fast);
     // Twins have their own users and sessions: compare the shape and the verdict.
     expect(answer === null).toBe(reference === null);
     if (answer && reference) {
@@ -221,9 +219,7 @@ describe('API keys', () => {
     const fastKey = await make(body, state);
     const fast = await checker.apiKey(fastKey);
     const reference = await betterAuthAnswer(await make(body, state));
-    const answer: Answer | null = fast
-      ? { userId: fast.userId, credentialId: fast.credential.id, permissions: fast.permissions }
-      : null;
+    const answer = answerOf(fast);
     expect(answer === null).toBe(reference === null);
     if (answer && reference) {
       expect(answer.permissions).toEqual(reference.permissions);
@@ -249,6 +245,10 @@ describe('API keys', () => {
     expect(await checker.apiKey(key)).toBeNull();
   });
 });
+
+function answerOf(owner: CredentialOwner | null): Answer | null {
+  return owner ? { userId: owner.userId, credentialId: owner.credential.id, permissions: owner.permissions } : null;
+}
 
 async function ownerOfSession(id: string) {
   return (await server.app.db.session.findUniqueOrThrow({ where: { id } })).userId;
