@@ -4,7 +4,7 @@ import type { Config } from './config.ts';
 
 /**
  * The header Better Auth reads the client's address from. `setClientAddress` writes it on every
- * request from the socket; a copy the client sent never passes.
+ * request to /api/auth/ from the socket; a copy the client sent never passes.
  */
 export const clientAddressHeader = 'x-tidings-client-address';
 
@@ -13,18 +13,31 @@ export const clientAddressHeader = 'x-tidings-client-address';
  * configured, the X-Forwarded-For chain before it. Better Auth walks that chain from the right
  * past every trusted hop (`advanced.ipAddress.trustedProxies`), so X-Forwarded-For counts only
  * when the peer itself is a trusted proxy. Without trusted proxies it is the peer alone.
+ *
+ * Only Better Auth's own routes (/api/auth/) read it. Every other request is left as it came,
+ * but for a copy a client sent, which is taken out: a stream keeps its request for its whole
+ * life, and an added header costs it a grown header list.
  */
 export function setClientAddress(req: IncomingMessage, trustProxies: boolean): void {
+  if (!req.url?.startsWith('/api/auth/')) {
+    if (req.headers[clientAddressHeader] !== undefined) writeHeader(req, undefined);
+    return;
+  }
   const peer = req.socket.remoteAddress ?? '';
   const forwarded = trustProxies ? req.headers['x-forwarded-for'] : undefined;
-  const value = forwarded ? `${forwarded}, ${peer}` : peer;
-  req.headers[clientAddressHeader] = value;
+  writeHeader(req, forwarded ? `${forwarded}, ${peer}` : peer);
+}
+
+/** Sets (or, with undefined, removes) the client-address header in the parsed and the raw headers alike. */
+function writeHeader(req: IncomingMessage, value: string | undefined) {
+  if (value === undefined) delete req.headers[clientAddressHeader];
+  else req.headers[clientAddressHeader] = value;
   // Requests handed on from the raw headers (direct-http.ts) get the same value, not the client's.
   const raw = req.rawHeaders;
   for (let i = raw.length - 2; i >= 0; i -= 2) {
     if (raw[i]?.toLowerCase() === clientAddressHeader) raw.splice(i, 2);
   }
-  raw.push(clientAddressHeader, value);
+  if (value !== undefined) raw.push(clientAddressHeader, value);
 }
 
 /** Sign-in attempts one account may have in a window; a successful sign-in starts it afresh. */
