@@ -412,6 +412,11 @@ interface Replay {
   upTo: number;
   count: number;
   unreadCount: number;
+  /** Events read from the log and not handed on yet, from `next` on: a page goes out only as fast as the client takes it. */
+  page: NotificationEventPayload[];
+  next: number;
+  /** The last page read was the log's last. */
+  exhausted: boolean;
 }
 
 /** Where a piped stream writes its events as they come (direct-http.ts: the Node response). */
@@ -499,7 +504,7 @@ export class NotificationStream implements AsyncIterableIterator<StreamEvent> {
       this.#push({ type: 'NotificationStreamResync', at: now(), reason: resync, ...this.#position() });
     }
     if (from < latest) {
-      this.#replay = { upTo: latest, count: 0, unreadCount };
+      this.#replay = { upTo: latest, count: 0, unreadCount, page: [], next: 0, exhausted: false };
       return;
     }
     this.#goLive(0);
@@ -548,9 +553,22 @@ export class NotificationStream implements AsyncIterableIterator<StreamEvent> {
   }
 
   /** Reads the next page of a replay; when it is done, sends Ready and lets live events through. */
+  /**
+   * Hands on the next events of a replay, reading the next page of the log when the last one is
+   * out. A page can hold far more than the slow-consumer limit (500 events of up to about 8 KB), so
+   * it goes out only while the client keeps up: until the sink pushes back, or a quarter of the
+   * limit is queued for an iterating reader. The rest waits here, uncounted, until the stream is
+   * empty again: a client that reads is never cut off by its own replay.
+   */
   async #replayNext(replay: Replay) {
-    const page = await this.options.loadEvents(this.userId, this.#lastSeq, replay.upTo + 1, replayPage);
-    for (const event of page) {
+    if (replay.next >= replay.page.length && !replay.exhausted) {
+      replay.page = await this.options.loadEvents(this.userId, this.#lastSeq, replay.upTo + 1, replayPage);
+      replay.next = 0;
+      replay.exhausted = replay.page.length < replayPage;
+    }
+    const enough = this.options.maxBufferBytes / 4;
+    while (replay.next < replay.page.length && !this.#closed) {
+      const event = replay.page[replay.next++] as NotificationEventPayload;
       const seq = decodeCursor(event.cursor);
       if (seq !== this.#lastSeq + 1) {
         // Pruned while we were reading: the client must refetch, as with any expired cursor.
@@ -558,6 +576,8 @@ export class NotificationStream implements AsyncIterableIterator<StreamEvent> {
         this.#lastSeq = replay.upTo;
         this.#unreadCount = replay.unreadCount;
         this.#push({ type: 'NotificationStreamResync', at: now(), reason: 'CURSOR_EXPIRED', ...this.#position() });
+        replay.page = [];
+        replay.next = 0;
         break;
       }
       this.#lastSeq = seq;
@@ -565,8 +585,9 @@ export class NotificationStream implements AsyncIterableIterator<StreamEvent> {
       replay.count++;
       this.options.metrics.eventsReplayed.inc();
       this.#push(event);
+      if (this.#paused || this.#queuedBytes >= enough) break;
     }
-    if (this.#lastSeq >= replay.upTo || page.length < replayPage) {
+    if (replay.next >= replay.page.length && (this.#lastSeq >= replay.upTo || replay.exhausted)) {
       this.#replay = undefined;
       this.#lastSeq = Math.max(this.#lastSeq, replay.upTo);
       this.#goLive(replay.count);
