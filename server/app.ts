@@ -9,7 +9,7 @@ import { createYoga, type GraphQLParams, type Plugin } from 'graphql-yoga';
 import { type Auth, createAuth } from './auth.ts';
 import { limitBody } from './body-limit.ts';
 import { type Config, trustedOriginsOf } from './config.ts';
-import { type Context, createViewerResolver, lastEventIdOf, type Viewer } from './context.ts';
+import { type Context, createViewerResolver, invalidApiKey, lastEventIdOf, type Viewer } from './context.ts';
 import { refuseCrossSite } from './csrf.ts';
 import { connectDatabase, type Db } from './db.ts';
 import { createDirectHttp } from './direct-http.ts';
@@ -130,12 +130,18 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
     methods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
   };
 
-  const contextOf = (viewer: Viewer | null, res: Context['res'], lastEventId: string | null): Context => ({
+  const contextOf = (
+    viewer: Viewer | null,
+    res: Context['res'],
+    lastEventId: string | null,
+    apiKeySent: boolean,
+  ): Context => ({
     db,
     notifications,
     streams: registry,
     pubsub,
     viewer,
+    apiKeyRefused: viewer === null && apiKeySent,
     lastEventId,
     res,
     // Declared up front, so the resolver's write does not reshape a context held for a stream's life.
@@ -158,12 +164,13 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
     },
     context: async ({ request, params, ...serverContext }): Promise<Context> => {
       const viewer = await viewerOf(request);
+      const apiKeySent = request.headers.has('x-api-key');
       // A subscription without credentials is refused before its stream opens: HTTP 401.
-      if (!viewer && isSubscription(params)) throw unauthenticated();
+      if (!viewer && isSubscription(params)) throw apiKeySent ? invalidApiKey() : unauthenticated();
       // On the stream endpoint, streams write through graphql-sse's queue: that is their connection.
       const connection = singleConnection.connectionOf(request) ?? (serverContext as { res?: Context['res'] }).res;
       return {
-        ...contextOf(viewer, connection, lastEventIdOf(request)),
+        ...contextOf(viewer, connection, lastEventIdOf(request), apiKeySent),
         signal: request.signal,
         streamReservation: singleConnection.reservationOf(request),
       };

@@ -28,6 +28,8 @@ export interface Context extends CursorCarrier {
   streams: StreamRegistry;
   pubsub: NotificationPubSub;
   viewer: Viewer | null;
+  /** An `x-api-key` came with the request and was refused: the answer says the key is bad, not missing. */
+  apiKeyRefused: boolean;
   /** The cursor a reconnecting EventSource sends back: the Last-Event-ID header or a lastEventId query parameter. */
   lastEventId: string | null;
   /** Aborts when the client leaves; absent where the response itself tells (direct-http.ts). */
@@ -84,6 +86,11 @@ export function lastEventIdOf(request: Request): string | null {
 
 /** The viewer, or the UNAUTHENTICATED error every operation but introspection answers without one. */
 export function requireViewer(ctx: Context): Viewer {
-  if (!ctx.viewer) throw unauthenticated();
+  if (!ctx.viewer) throw ctx.apiKeyRefused ? invalidApiKey() : unauthenticated();
   return ctx.viewer;
+}
+
+/** The answer to an `x-api-key` that is not a valid key: a different fix from sending none. */
+export function invalidApiKey() {
+  return unauthenticated('Invalid API key: it is unknown, disabled or expired, or its owner is banned.');
 }

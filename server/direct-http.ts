@@ -28,7 +28,7 @@ export interface DirectHttpOptions {
   cors: CORSOptions;
   viewerOf: (request: Request) => Promise<Viewer | null>;
   /** The resolvers' context of one request or stream. */
-  contextOf: (viewer: Viewer | null, res: ServerResponse, lastEventId: string | null) => Context;
+  contextOf: (viewer: Viewer | null, res: ServerResponse, lastEventId: string | null, apiKeySent: boolean) => Context;
   log: Logger;
   pingMs?: number;
 }
@@ -166,7 +166,7 @@ export function createDirectHttp(options: DirectHttpOptions) {
     const args: ExecutionArgs = {
       schema: options.schema,
       document,
-      contextValue: options.contextOf(viewer, res, lastEventIdOf(request)),
+      contextValue: options.contextOf(viewer, res, lastEventIdOf(request), request.headers.has('x-api-key')),
       variableValues: params.variables,
       operationName: params.operationName,
     };
@@ -263,7 +263,7 @@ export function createDirectHttp(options: DirectHttpOptions) {
     const result = await enveloped.execute({
       schema: options.schema,
       document,
-      contextValue: options.contextOf(viewer, res, null),
+      contextValue: options.contextOf(viewer, res, null, request.headers.has('x-api-key')),
       variableValues: params.variables,
       operationName: params.operationName,
     });

@@ -35,9 +35,18 @@ describe('without a session or an API key', () => {
     });
   });
 
-  it('a wrong API key is no better than none', async () => {
+  it('a wrong API key is no better than none, and the answer says the key is invalid', async () => {
     const result = await gql(server, '{ me { id } }', {}, { 'x-api-key': 'tid_not-a-real-key' });
     expect(codes(result)).toEqual(['UNAUTHENTICATED']);
+    expect(result.errors?.[0]?.message).toMatch(/^Invalid API key/);
+    const none = await gql(server, '{ me { id } }');
+    expect(none.errors?.[0]?.message).toMatch(/^Sign in or send an API key/);
+    const stream = await fetch(
+      `${server.url}/graphql?query=${encodeURIComponent('subscription { notificationEvents { __typename } }')}`,
+      { headers: { accept: 'text/event-stream', 'x-api-key': 'tid_not-a-real-key' } },
+    );
+    expect(stream.status).toBe(401);
+    expect(await stream.text()).toContain('Invalid API key');
   });
 });
 
