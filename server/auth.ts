@@ -3,7 +3,7 @@ import { betterAuth } from 'better-auth';
 import { prismaAdapter } from 'better-auth/adapters/prisma';
 import { APIError, createAuthMiddleware, getSessionFromCtx } from 'better-auth/api';
 import { admin } from 'better-auth/plugins';
-import type { Config } from './config.ts';
+import { type Config, minPasswordLength } from './config.ts';
 import { isBanned } from './credentials.ts';
 import type { Db } from './db.ts';
 import type { Logger } from './log.ts';
@@ -27,7 +27,7 @@ export function createAuth(config: Config, db: Db, log?: Logger, hooks: AuthHook
     basePath: '/api/auth',
     secret: config.authSecret,
     database: prismaAdapter(db, { provider: config.provider }),
-    emailAndPassword: { enabled: true, minPasswordLength: 8 },
+    emailAndPassword: { enabled: true, minPasswordLength },
     trustedOrigins: hooks.trustedOrigins ?? config.trustedOrigins,
     ...limits.options,
     telemetry: { enabled: false },

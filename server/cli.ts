@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { Auth } from './auth.ts';
-import { type Config, ConfigError, loadConfig } from './config.ts';
+import { type Config, ConfigError, loadConfig, minPasswordLength } from './config.ts';
 import type { Db } from './db.ts';
 import { allScopes, parseScopes, permissionsOf, type Scope } from './scopes.ts';
 import { validNotification } from './validation.ts';
@@ -33,6 +33,14 @@ The database is DATABASE_URL (default file:./data/tidings.db), as for the server
 /** A mistake in the command line: usage is printed and the exit code is 2. */
 class UsageError extends Error {}
 
+function subcommandError(command: string, sub: string | undefined) {
+  return new UsageError(
+    sub === undefined || sub.startsWith('-')
+      ? `${command} needs a subcommand: create.`
+      : `Unknown command "${command} ${sub}": ${command} has one subcommand, create.`,
+  );
+}
+
 /** The built-in owner of API keys made without --user. It has no password: no one signs in as it. */
 export const serviceUserEmail = 'service@tidings.local';
 
@@ -47,14 +55,18 @@ export async function runCli(argv: string[]): Promise<number> {
         return await withConfig(async (config) => {
           const { migrate } = await import('./migrate.ts');
           const { applied, total } = await migrate(config.databaseUrl);
-          print(applied.length ? `Applied ${applied.join(', ')}.` : `Up to date (${total} migrations).`);
+          print(
+            applied.length
+              ? `Applied ${applied.join(', ')}.`
+              : `Up to date (${total} ${total === 1 ? 'migration' : 'migrations'}).`,
+          );
           return 0;
         });
       case 'user':
-        if (sub !== 'create') throw new UsageError(`Unknown command "user ${sub ?? ''}".`);
+        if (sub !== 'create') throw subcommandError('user', sub);
         return await createUser(rest);
       case 'api-key':
-        if (sub !== 'create') throw new UsageError(`Unknown command "api-key ${sub ?? ''}".`);
+        if (sub !== 'create') throw subcommandError('api-key', sub);
         return await createApiKey(rest);
       case 'notify':
         return await notify([sub, ...rest].filter((arg): arg is string => arg !== undefined));
@@ -92,6 +104,9 @@ async function createUser(args: string[]) {
   const email = required(values.email, '--email');
   const password = required(values.password, '--password');
   const name = required(values.name, '--name');
+  if (password.length < minPasswordLength) {
+    throw new Error(`--password must be at least ${minPasswordLength} characters long.`);
+  }
   return withServices(async ({ auth, db }) => {
     const { user } = await auth.api.signUpEmail({ body: { email, password, name } });
     if (values.admin) await db.user.update({ where: { id: user.id }, data: { role: 'admin' } });

@@ -45,6 +45,9 @@ export interface Config {
   webDir: string | null;
 }
 
+/** The shortest password Better Auth accepts here (the CLI checks it before it opens anything). */
+export const minPasswordLength = 8;
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
 /** A configuration problem a person must fix; main prints its message alone and exits 1. */

@@ -18,7 +18,17 @@ export async function serve(): Promise<void> {
   }
   const log = createLogger(config.logLevel);
   const app = await buildApp(config, log);
-  await app.start();
+  try {
+    await app.start();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    process.stderr.write(
+      `tidings: port ${config.port} on ${config.host} is already in use. Stop what holds it, or set PORT to another port (for example PORT=${config.port + 1} npm start).\n`,
+    );
+    process.exit(1);
+  }
+  // One line for a person, beside the JSON lines for machines (on stderr, so stdout stays JSON).
+  if (config.logLevel !== 'silent') process.stderr.write(`\nTidings is running: open ${openable(app.url)}\n\n`);
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -40,6 +50,13 @@ export async function serve(): Promise<void> {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+/** The URL a person opens: a wildcard address is reached as localhost. */
+function openable(url: string): string {
+  const parsed = new URL(url);
+  if (['0.0.0.0', '[::]'].includes(parsed.hostname)) parsed.hostname = 'localhost';
+  return parsed.origin;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {

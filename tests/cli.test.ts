@@ -61,6 +61,12 @@ describe('npx tidings', processes, () => {
       expect(result.code, `tidings ${args.join(' ')}`).toBe(2);
       expect(result.stderr).toContain('Usage: tidings <command>');
     }
+    // What is missing is said in words, not only by the usage text.
+    expect((await tidings('user')).stderr).toContain('tidings: user needs a subcommand: create.');
+    expect((await tidings('api-key')).stderr).toContain('tidings: api-key needs a subcommand: create.');
+    expect((await tidings('user', 'delete')).stderr).toContain(
+      'Unknown command "user delete": user has one subcommand, create.',
+    );
     const help = await tidings('help');
     expect(help).toMatchObject({ code: 0 });
     expect(help.stdout).toContain('api-key create --name N');
@@ -71,7 +77,7 @@ describe('npx tidings', processes, () => {
     expect(first.code).toBe(0);
     expect(first.stdout).toMatch(/Applied|Up to date/);
     const again = await tidings('migrate');
-    expect(again.stdout).toMatch(/Up to date/);
+    expect(again.stdout).toMatch(/^Up to date \(\d+ migrations?\)\.$/m);
   });
 
   it('notify refuses bad input and unknown recipients', async () => {
@@ -120,7 +126,7 @@ describe('npx tidings against a running server', processes, () => {
       'Weak',
     );
     expect(weak.code).toBe(1);
-    expect(weak.stderr).toMatch(/password/i);
+    expect(weak.stderr).toContain('--password must be at least 8 characters long.');
   });
 
   it('api-key create prints the key alone on its last line, and the key works', async () => {
@@ -217,6 +223,10 @@ describe('tidings serve', processes, () => {
       env: { ...env(), PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    let errors = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      errors += chunk;
+    });
     const url = await new Promise<string>((resolve, reject) => {
       let out = '';
       child.stdout.on('data', (chunk: Buffer) => {
@@ -227,6 +237,18 @@ describe('tidings serve', processes, () => {
       child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${out}`)));
     });
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    // One line for a person, with the address to open; stdout stays JSON lines.
+    await expect.poll(() => errors).toContain(`Tidings is running: open ${url}`);
+
+    // A second server on the same port says what to do.
+    const second = await execute(process.execPath, [bin, 'serve'], {
+      cwd: dataDir,
+      env: { ...env(), PORT: new URL(url).port, HOST: '127.0.0.1' },
+    }).catch((error: { code: number; stderr: string }) => error);
+    expect(second).toMatchObject({ code: 1 });
+    expect((second as { stderr: string }).stderr).toContain(
+      `tidings: port ${new URL(url).port} on 127.0.0.1 is already in use. Stop what holds it, or set PORT to another port`,
+    );
 
     const query = encodeURIComponent('subscription { notificationEvents { __typename } }');
     const stream = await fetch(`${url}/graphql?query=${query}`, {
