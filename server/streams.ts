@@ -630,9 +630,8 @@ export class NotificationStream implements AsyncIterableIterator<StreamEvent> {
     this.catchUp();
   }
 
-  async #catchUpFromLog() {
-    this.#filling = true;
-    try {
+  #catchUpFromLog() {
+    return this.#readLog(async () => {
       // A page at a time, each delivered before the next is read; `after` moves on even past a
       // pruned gap (which #drain then reports), so the loop always ends.
       for (let after = this.#lastSeq; !this.#closed; ) {
@@ -646,26 +645,13 @@ export class NotificationStream implements AsyncIterableIterator<StreamEvent> {
         this.#drain();
         if (page.length < replayPage) break;
       }
-    } catch (error) {
-      this.#logUnreadable(error);
-      return;
-    } finally {
-      this.#filling = false;
-    }
-    this.#drain();
-    this.#catchUpIfWaiting();
-  }
-
-  #logUnreadable(error: unknown) {
-    this.options.log.error('could not read the event log', { userId: this.userId, ...errorFields(error) });
-    this.close('event log unreadable');
+    });
   }
 
   /** Reads the events missing before the first one held ahead, from the log. */
-  async #fillGap() {
-    this.#filling = true;
+  #fillGap() {
     const upTo = Math.min(...(this.#ahead?.keys() ?? []));
-    try {
+    return this.#readLog(async () => {
       for (const event of await this.options.loadEvents(this.userId, this.#lastSeq, upTo)) {
         const seq = decodeCursor(event.cursor);
         if (seq !== null && seq > this.#lastSeq && !this.#closed) this.#holdAhead(seq, event);
@@ -676,8 +662,20 @@ export class NotificationStream implements AsyncIterableIterator<StreamEvent> {
         this.#lastSeq = upTo - 1;
         this.#push({ type: 'NotificationStreamResync', at: now(), reason: 'CURSOR_EXPIRED', ...this.#position() });
       }
+    });
+  }
+
+  /**
+   * Runs one read of the log outside the replay (a gap, a catch-up): one at a time, a log that
+   * cannot be read closes the stream, and what came in meanwhile is delivered after it.
+   */
+  async #readLog(read: () => Promise<void>) {
+    this.#filling = true;
+    try {
+      await read();
     } catch (error) {
-      this.#logUnreadable(error);
+      this.options.log.error('could not read the event log', { userId: this.userId, ...errorFields(error) });
+      this.close('event log unreadable');
       return;
     } finally {
       this.#filling = false;
