@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
+import { refuse } from './csrf.ts';
 
 /**
  * The most a request body may hold, by route. Auth requests are an email, a password and a name.
@@ -88,18 +89,5 @@ export function limitBody(
 
 /** 413, and the connection closed after it: the rest of the body is never read. */
 function tooLarge(res: ServerResponse, limit: number) {
-  const body = JSON.stringify({
-    errors: [
-      {
-        message: `The request body is too large: this route takes at most ${limit} bytes.`,
-        extensions: { code: 'PAYLOAD_TOO_LARGE' },
-      },
-    ],
-  });
-  res.writeHead(413, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(body),
-    connection: 'close',
-  });
-  res.end(body);
+  refuse(res, 413, 'PAYLOAD_TOO_LARGE', `The request body is too large: this route takes at most ${limit} bytes.`);
 }

@@ -48,7 +48,7 @@ export function refuseCrossSite(
       res,
       415,
       'UNSUPPORTED_MEDIA_TYPE',
-      'Requests with a session cookie must send application/json (or application/graphql-response+json).',
+      'Requests with a session cookie must send their body as application/json (or application/graphql-response+json, application/graphql+json, application/graphql).',
     );
     return true;
   }
@@ -59,9 +59,12 @@ function mediaTypeOf(contentType: string | undefined): string {
   return contentType?.split(';', 1)[0]?.trim().toLowerCase() ?? '';
 }
 
-function refuse(res: ServerResponse, status: number, code: string, message: string) {
+/**
+ * Answers a request at the Node edge, before Yoga, in the shape of a GraphQL error, and closes
+ * the connection (its body is left unread). body-limit.ts answers its 413 the same way.
+ */
+export function refuse(res: ServerResponse, status: number, code: string, message: string) {
   const body = JSON.stringify({ errors: [{ message, extensions: { code } }] });
-  // The body is left unread: the connection closes after the answer.
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(body),

@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { GraphQLSSEPluginOptions } from '@graphql-yoga/plugin-graphql-sse';
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import type { Viewer } from './context.ts';
+import { invalidApiKey, type Viewer } from './context.ts';
 import { unauthenticated } from './errors.ts';
 import type { Logger } from './log.ts';
 import type { createStreamTokens } from './stream-tokens.ts';
@@ -84,7 +84,10 @@ export function createSingleConnection(options: SingleConnectionOptions) {
     const internal = freeing.get(raw);
     if (internal) return internal;
     const viewer = await options.viewerOf(raw);
-    if (!viewer) return errorResponse(401, 'UNAUTHENTICATED', unauthenticated().message);
+    if (!viewer) {
+      const refused = raw.headers.has('x-api-key') ? invalidApiKey() : unauthenticated();
+      return errorResponse(401, 'UNAUTHENTICATED', refused.message);
+    }
     const given =
       req.headers.get('x-graphql-event-stream-token') ?? new URL(req.url, 'http://x').searchParams.get('token');
     if (given && !tokens.belongsTo(given, viewer.userId)) {

@@ -47,6 +47,13 @@ describe('without a session or an API key', () => {
     );
     expect(stream.status).toBe(401);
     expect(await stream.text()).toContain('Invalid API key');
+    // The same on graphql-sse's single-connection endpoint.
+    const reservation = await fetch(`${server.url}/graphql/stream`, {
+      method: 'PUT',
+      headers: { 'x-api-key': 'tid_not-a-real-key' },
+    });
+    expect(reservation.status).toBe(401);
+    expect(await reservation.text()).toContain('Invalid API key');
   });
 });
 
