@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { permissionsOf } from '../server/scopes.ts';
+import { permissionsOf } from '../server/auth/scopes.ts';
 import { freePort } from '../tests/helpers/processes.ts';
 import type { BenchUser } from './loadgen.ts';
 import type { LoopDelayReply, MemoryReply, ProbeRequest } from './probe.ts';
@@ -147,8 +147,8 @@ export async function startBaseline(userCount: number): Promise<ServerUnderTest>
  * session token, a dot, and the token's HMAC-SHA256 under the server's secret (base64).
  */
 async function seed(databaseUrl: string, userCount: number, url: string) {
-  const { connectDatabase } = await import('../server/db.ts');
-  const { createAuth } = await import('../server/auth.ts');
+  const { connectDatabase } = await import('../server/store/db.ts');
+  const { createAuth } = await import('../server/auth/auth.ts');
   const { loadConfig } = await import('../server/config.ts');
   const db = await connectDatabase(databaseUrl);
   try {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serviceUserEmail } from '../server/cli.ts';
+import { serviceUserEmail } from '../server/cli/cli.ts';
 import { createApiKey, createOwnApiKey, signUp, type TestUser } from './helpers/auth.ts';
 import { provider } from './helpers/database.ts';
 import { codes, gql, notify } from './helpers/graphql.ts';

@@ -1,11 +1,11 @@
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CredentialChecker, type CredentialOwner, createCredentialChecker } from '../server/credentials.ts';
-import { permissionsOf } from '../server/scopes.ts';
+import { type CredentialChecker, type CredentialOwner, createCredentialChecker } from '../server/auth/credentials.ts';
+import { permissionsOf } from '../server/auth/scopes.ts';
 import { signUp, type TestUser } from './helpers/auth.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
 
-// server/credentials.ts answers "whose credential is this?" without Better Auth's machinery, for
+// server/auth/credentials.ts answers "whose credential is this?" without Better Auth's machinery, for
 // speed. It may only exist while it answers exactly as Better Auth does: every credential state
 // goes through both, each through its own twin of the state (a check may change what it checks:
 // Better Auth deletes an expired key, extends a session, counts a quota), and the answers must be

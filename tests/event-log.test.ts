@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createNotificationService } from '../server/notifications.ts';
-import type { NotificationPubSub } from '../server/pubsub.ts';
+import type { NotificationPubSub } from '../server/realtime/pubsub.ts';
+import { createNotificationService } from '../server/store/notifications.ts';
 import { signUp } from './helpers/auth.ts';
 import { gql, notify } from './helpers/graphql.ts';
 import { startServer, type TestServer } from './helpers/server.ts';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { NotificationEventPayload } from '../server/events.ts';
+import type { NotificationEventPayload } from '../server/realtime/events.ts';
 import { signUp, type TestUser } from './helpers/auth.ts';
 import { provider } from './helpers/database.ts';
 import { expectRefusedAlone, logOf, take, transactionsOf } from './helpers/events.ts';

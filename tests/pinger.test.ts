@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Pinger } from '../server/sse.ts';
+import { Pinger } from '../server/http/sse.ts';
 
 // The shared ping timer of every open stream, on vitest's fake clock: which stream is pinged
 // when is a matter of ticks, not of this machine's speed.

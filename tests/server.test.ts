@@ -4,7 +4,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sqliteFile } from '../server/db.ts';
+import { sqliteFile } from '../server/store/db.ts';
 import { createApiKey, signUp } from './helpers/auth.ts';
 import { provider } from './helpers/database.ts';
 import { codes, gql, notify } from './helpers/graphql.ts';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { accountLimit } from '../server/sign-in-limits.ts';
+import { accountLimit } from '../server/auth/sign-in-limits.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
 
 // The test client is always 127.0.0.1. Clients at other addresses are simulated through a

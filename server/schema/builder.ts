@@ -1,9 +1,9 @@
 import SchemaBuilder from '@pothos/core';
 import PrismaPlugin from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
-import type { Context } from '../context.ts';
 import type PrismaTypes from '../generated/pothos-types.ts';
 import { getDatamodel } from '../generated/pothos-types.ts';
+import type { Context } from './context.ts';
 
 /** The Pothos builder; type modules in this folder add to it, index.ts turns it into the schema. */
 export const builder = new SchemaBuilder<{

@@ -1,7 +1,7 @@
-import { may, requireViewer } from '../context.ts';
-import { forbidden } from '../errors.ts';
-import { notificationOf, type StreamEvent } from '../events.ts';
+import { notificationOf, type StreamEvent } from '../realtime/events.ts';
 import { builder } from './builder.ts';
+import { may, requireViewer } from './context.ts';
+import { forbidden } from './errors.ts';
 import { Notification } from './notification.ts';
 
 type EventOf<T extends StreamEvent['type']> = Extract<StreamEvent, { type: T }>;
@@ -157,4 +157,4 @@ builder.queryField('notificationStreamStats', (t) =>
   }),
 );
 
-type Context = import('../context.ts').Context;
+type Context = import('./context.ts').Context;

@@ -1,7 +1,7 @@
-import { may, requireViewer } from '../context.ts';
-import { badUserInput, forbidden } from '../errors.ts';
-import { checkText, limits, validNotification } from '../validation.ts';
 import { builder } from './builder.ts';
+import { may, requireViewer } from './context.ts';
+import { badUserInput, forbidden } from './errors.ts';
+import { checkText, limits, validNotification } from './validation.ts';
 
 export const Notification = builder.prismaObject('Notification', {
   fields: (t) => ({
@@ -126,7 +126,7 @@ function checkedId(id: string | number): string {
  * Looks a recipient up by email. Only callers who may notify anyone learn whether an address has
  * an account: anyone else gets the same FORBIDDEN for every address, known or not.
  */
-async function recipientIdByEmail(ctx: import('../context.ts').Context, email: string): Promise<string> {
+async function recipientIdByEmail(ctx: import('./context.ts').Context, email: string): Promise<string> {
   if (!may(requireViewer(ctx), 'notify:any')) throw mayNotNotifyOthers();
   const user = await ctx.db.user.findUnique({ where: { email: email.trim().toLowerCase() }, select: { id: true } });
   if (!user) throw badUserInput('recipientEmail', `No user has the email address ${email.trim()}.`);

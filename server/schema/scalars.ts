@@ -1,6 +1,6 @@
 import { GraphQLError, Kind, type ValueNode } from 'graphql';
-import { limits, tooDeep } from '../validation.ts';
 import { builder } from './builder.ts';
+import { limits, tooDeep } from './validation.ts';
 
 builder.scalarType('DateTime', {
   description: 'A point in time, as an ISO 8601 string in UTC.',

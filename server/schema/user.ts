@@ -1,5 +1,5 @@
-import { requireViewer } from '../context.ts';
 import { builder } from './builder.ts';
+import { requireViewer } from './context.ts';
 
 builder.prismaObject('User', {
   fields: (t) => ({

@@ -1,4 +1,4 @@
-import { allScopes, permissionsOf, type Scope } from '../../server/scopes.ts';
+import { allScopes, permissionsOf, type Scope } from '../../server/auth/scopes.ts';
 import type { TestServer } from './server.ts';
 
 export interface TestUser {

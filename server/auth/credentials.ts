@@ -1,8 +1,8 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import type { StreamCredential } from '../realtime/streams.ts';
+import { type Db, readOne } from '../store/db.ts';
 import type { Auth } from './auth.ts';
-import { type Db, readOne } from './db.ts';
 import type { Permissions } from './scopes.ts';
-import type { StreamCredential } from './streams.ts';
 
 /**
  * The fast path for the two credentials Tidings accepts: Better Auth's session cookie and an API

@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
-import type { Auth } from './auth.ts';
-import { type Config, ConfigError, loadConfig, minPasswordLength } from './config.ts';
-import type { Db } from './db.ts';
-import { allScopes, parseScopes, permissionsOf, type Scope } from './scopes.ts';
-import { validNotification } from './validation.ts';
+import type { Auth } from '../auth/auth.ts';
+import { allScopes, parseScopes, permissionsOf, type Scope } from '../auth/scopes.ts';
+import { type Config, ConfigError, loadConfig, minPasswordLength } from '../config.ts';
+import { validNotification } from '../schema/validation.ts';
+import type { Db } from '../store/db.ts';
 
 // The heavy modules (Prisma, Better Auth, the schema) are imported by the commands that need
 // them, so `tidings help` and usage errors answer at once.
@@ -49,11 +49,11 @@ export async function runCli(argv: string[]): Promise<number> {
   try {
     switch (command) {
       case 'serve':
-        await (await import('./main.ts')).serve();
+        await (await import('../main.ts')).serve();
         return 0;
       case 'migrate':
         return await withConfig(async (config) => {
-          const { migrate } = await import('./migrate.ts');
+          const { migrate } = await import('../store/migrate.ts');
           const { applied, total } = await migrate(config.databaseUrl);
           print(
             applied.length
@@ -170,10 +170,10 @@ async function notify(args: string[]) {
       const id = await notifyThroughServer(serverUrl, auth, db, input);
       print(`Sent notification ${id} to ${recipient.email} through ${serverUrl}`);
     } else {
-      const { createNotificationService } = await import('./notifications.ts');
-      const { createNotificationPubSub } = await import('./pubsub.ts');
-      const { createMetrics } = await import('./metrics.ts');
-      const { createLogger } = await import('./log.ts');
+      const { createNotificationService } = await import('../store/notifications.ts');
+      const { createNotificationPubSub } = await import('../realtime/pubsub.ts');
+      const { createMetrics } = await import('../metrics.ts');
+      const { createLogger } = await import('../log.ts');
       const pubsub = createNotificationPubSub({ log: createLogger('warn'), metrics: createMetrics() });
       const notification = await createNotificationService(db, pubsub).create(input);
       print(`Stored notification ${notification.id} for ${recipient.email} (no server answered at ${serverUrl}).`);
@@ -260,10 +260,10 @@ async function withConfig<T>(run: (config: Config) => Promise<T>) {
 async function withServices(run: (services: { config: Config; db: Db; auth: Auth }) => Promise<number>) {
   return withConfig(async (config) => {
     const [{ migrate }, { connectDatabase }, { createAuth }, { createLogger }] = await Promise.all([
-      import('./migrate.ts'),
-      import('./db.ts'),
-      import('./auth.ts'),
-      import('./log.ts'),
+      import('../store/migrate.ts'),
+      import('../store/db.ts'),
+      import('../auth/auth.ts'),
+      import('../log.ts'),
     ]);
     await migrate(config.databaseUrl);
     const db = await connectDatabase(config.databaseUrl);

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { createPubSub } from 'graphql-yoga';
 import { Redis } from 'ioredis';
+import { errorFields, type Logger } from '../log.ts';
+import type { Metrics } from '../metrics.ts';
 import type { NotificationEventPayload } from './events.ts';
-import { errorFields, type Logger } from './log.ts';
-import type { Metrics } from './metrics.ts';
 import type { StreamStats } from './streams.ts';
 
 /** What travels between instances: the event, and which instance published it. */

@@ -1,5 +1,5 @@
 import type { GraphQLParams, Plugin } from 'graphql-yoga';
-import { badRequest } from './errors.ts';
+import { badRequest } from '../schema/errors.ts';
 
 /**
  * The GraphQL parameters of a query string (GET) or a form body, as Yoga reads them, except that

@@ -1,12 +1,12 @@
 import { randomFillSync } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type pg from 'pg';
+import type { Notification, Prisma } from '../generated/prisma/sqlite/client.ts';
+import type { Metrics } from '../metrics.ts';
+import { encodeCursor, type NotificationEventPayload, snapshotOf } from '../realtime/events.ts';
+import type { NotificationPubSub } from '../realtime/pubsub.ts';
+import { badUserInput, notFound } from '../schema/errors.ts';
 import { type Db, postgresPoolOf, postgresStatement, sqliteConnectionOf, type Tx } from './db.ts';
-import { badUserInput, notFound } from './errors.ts';
-import { encodeCursor, type NotificationEventPayload, snapshotOf } from './events.ts';
-import type { Notification, Prisma } from './generated/prisma/sqlite/client.ts';
-import type { Metrics } from './metrics.ts';
-import type { NotificationPubSub } from './pubsub.ts';
 
 export interface NewNotification {
   recipientId: string;

@@ -1,4 +1,4 @@
-import type { Notification } from './generated/prisma/sqlite/client.ts';
+import type { Notification } from '../generated/prisma/sqlite/client.ts';
 
 /**
  * A notification as events carry it: JSON-safe (ISO dates), so the same payload can be stored in

@@ -1,5 +1,5 @@
+import { errorFields, type Logger } from '../log.ts';
 import type { Db } from './db.ts';
-import { errorFields, type Logger } from './log.ts';
 
 /**
  * Prunes event-log entries older than the retention period, in the background. A stream asked to

@@ -11,12 +11,12 @@ import {
   getOperationAST,
 } from 'graphql';
 import { isAsyncIterable, isPromise, maskError, processRegularResult, type YogaServerInstance } from 'graphql-yoga';
-import { type Context, lastEventIdOf, type Viewer } from './context.ts';
-import type { StreamEvent } from './events.ts';
-import { errorFields, type Logger } from './log.ts';
+import { errorFields, type Logger } from '../log.ts';
+import type { StreamEvent } from '../realtime/events.ts';
+import { NotificationStream } from '../realtime/streams.ts';
+import { type Context, lastEventIdOf, type Viewer } from '../schema/context.ts';
 import { paramsOfSearch as readSearch } from './request-params.ts';
 import { completeFrame, eventFrame, Pinger, pingEveryMs, pingFrame, streamHeaders } from './sse.ts';
-import { NotificationStream } from './streams.ts';
 
 export interface DirectHttpOptions {
   // biome-ignore lint/suspicious/noExplicitAny: Yoga's instance type is generic over contexts this module never reads.

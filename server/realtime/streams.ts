@@ -1,6 +1,8 @@
 import { GraphQLError } from 'graphql';
-import { isBanned } from './credentials.ts';
-import { type Db, readAll, readOne } from './db.ts';
+import { isBanned } from '../auth/credentials.ts';
+import { errorFields, type Logger } from '../log.ts';
+import type { Metrics } from '../metrics.ts';
+import { type Db, readAll, readOne } from '../store/db.ts';
 import {
   decodeCursor,
   encodeCursor,
@@ -9,8 +11,6 @@ import {
   type StreamEndReason,
   type StreamEvent,
 } from './events.ts';
-import { errorFields, type Logger } from './log.ts';
-import type { Metrics } from './metrics.ts';
 import type { NotificationPubSub } from './pubsub.ts';
 
 export interface StreamStats {

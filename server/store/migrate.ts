@@ -2,11 +2,11 @@ import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { type Config, providerOf } from './config.ts';
+import { type Config, providerOf } from '../config.ts';
 import { sqliteFile } from './db.ts';
 
 /** Where the committed migrations live, one folder per provider (written by `npm run db:migration`). */
-export const migrationsDir = path.join(import.meta.dirname, '..', 'prisma', 'migrations');
+export const migrationsDir = path.join(import.meta.dirname, '..', '..', 'prisma', 'migrations');
 
 export interface MigrationResult {
   applied: string[];

@@ -7,8 +7,8 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import type { Context } from './context.ts';
-import type { Metrics } from './metrics.ts';
+import type { Metrics } from '../metrics.ts';
+import type { Context } from '../schema/context.ts';
 
 export interface RateLimits {
   /** Mutations per minute for a signed-in user. */

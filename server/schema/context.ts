@@ -1,12 +1,12 @@
-import type { Auth } from './auth.ts';
-import { type CredentialOwner, createCredentialChecker } from './credentials.ts';
-import type { Db } from './db.ts';
+import type { Auth } from '../auth/auth.ts';
+import { type CredentialOwner, createCredentialChecker } from '../auth/credentials.ts';
+import { allScopes, type Scope, scopesOf } from '../auth/scopes.ts';
+import type { CursorCarrier } from '../http/sse.ts';
+import type { NotificationPubSub } from '../realtime/pubsub.ts';
+import type { StreamCredential, StreamRegistry, StreamReservation } from '../realtime/streams.ts';
+import type { Db } from '../store/db.ts';
+import type { NotificationService } from '../store/notifications.ts';
 import { unauthenticated } from './errors.ts';
-import type { NotificationService } from './notifications.ts';
-import type { NotificationPubSub } from './pubsub.ts';
-import { allScopes, type Scope, scopesOf } from './scopes.ts';
-import type { CursorCarrier } from './sse.ts';
-import type { StreamCredential, StreamRegistry, StreamReservation } from './streams.ts';
 
 /** Who is calling: a signed-in user, or a service holding one of a user's API keys. */
 export interface Viewer {

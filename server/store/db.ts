@@ -4,11 +4,11 @@ import { PrismaBetterSQLite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaPg } from '@prisma/adapter-pg';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { providerOf } from './config.ts';
-import { PrismaClient as PostgresClient } from './generated/prisma/postgresql/client.ts';
-import { PrismaClient } from './generated/prisma/sqlite/client.ts';
+import { providerOf } from '../config.ts';
+import { PrismaClient as PostgresClient } from '../generated/prisma/postgresql/client.ts';
+import { PrismaClient } from '../generated/prisma/sqlite/client.ts';
 
-export { Prisma } from './generated/prisma/sqlite/client.ts';
+export { Prisma } from '../generated/prisma/sqlite/client.ts';
 export type { PrismaClient };
 /** The Prisma client of either provider: both are generated from one schema, so they share a shape. */
 export type Db = PrismaClient;

@@ -2,11 +2,11 @@ import type { ServerResponse } from 'node:http';
 import type { GraphQLSSEPluginOptions } from '@graphql-yoga/plugin-graphql-sse';
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { invalidApiKey, type Viewer } from './context.ts';
-import { unauthenticated } from './errors.ts';
-import type { Logger } from './log.ts';
-import type { createStreamTokens } from './stream-tokens.ts';
-import type { StreamConnection, StreamRegistry, StreamReservation } from './streams.ts';
+import type { createStreamTokens } from '../auth/stream-tokens.ts';
+import type { Logger } from '../log.ts';
+import type { StreamConnection, StreamRegistry, StreamReservation } from '../realtime/streams.ts';
+import { invalidApiKey, type Viewer } from '../schema/context.ts';
+import { unauthenticated } from '../schema/errors.ts';
 
 type Authenticate = NonNullable<GraphQLSSEPluginOptions['authenticate']>;
 type OnNext = NonNullable<GraphQLSSEPluginOptions['onNext']>;

@@ -1,5 +1,5 @@
+import type { NewNotification } from '../store/notifications.ts';
 import { badUserInput } from './errors.ts';
-import type { NewNotification } from './notifications.ts';
 
 /** The input rules of a notification (documented in the README and the schema). */
 export const limits = { title: 200, body: 2_000, kind: 64, url: 2_048, dataBytes: 8 * 1024, dataDepth: 32 };

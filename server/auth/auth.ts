@@ -3,10 +3,10 @@ import { betterAuth } from 'better-auth';
 import { prismaAdapter } from 'better-auth/adapters/prisma';
 import { APIError, createAuthMiddleware, getSessionFromCtx } from 'better-auth/api';
 import { admin } from 'better-auth/plugins';
-import { type Config, minPasswordLength } from './config.ts';
+import { type Config, minPasswordLength } from '../config.ts';
+import type { Logger } from '../log.ts';
+import type { Db } from '../store/db.ts';
 import { isBanned } from './credentials.ts';
-import type { Db } from './db.ts';
-import type { Logger } from './log.ts';
 import { type HookContext, signInLimits } from './sign-in-limits.ts';
 
 /** The Better Auth instance: email + password sessions, an admin role, and API keys for services. */

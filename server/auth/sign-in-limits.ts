@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { APIError, type createAuthMiddleware } from 'better-auth/api';
-import type { Config } from './config.ts';
+import type { Config } from '../config.ts';
 
 /**
  * The header Better Auth reads the client's address from. `setClientAddress` writes it on every
