@@ -150,7 +150,8 @@ async function seed(databaseUrl: string, userCount: number, url: string) {
   const { connectDatabase } = await import('../server/store/db.ts');
   const { createAuth } = await import('../server/auth/auth.ts');
   const { loadConfig } = await import('../server/config.ts');
-  const db = await connectDatabase(databaseUrl);
+  const database = await connectDatabase(databaseUrl);
+  const db = database.prisma;
   try {
     const now = new Date();
     const expiresAt = new Date(now.getTime() + 7 * 24 * 3600 * 1000);
@@ -201,7 +202,7 @@ async function seed(databaseUrl: string, userCount: number, url: string) {
     });
     return { users, apiKey: created.key };
   } finally {
-    await db.$disconnect();
+    await database.close();
   }
 }
 

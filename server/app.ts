@@ -7,6 +7,7 @@ import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { getOperationAST, parse } from 'graphql';
 import { createYoga, type GraphQLParams, type Plugin } from 'graphql-yoga';
 import { type Auth, createAuth } from './auth/auth.ts';
+import { createStreamCredentialCheck } from './auth/credentials.ts';
 import { setClientAddress } from './auth/sign-in-limits.ts';
 import { createStreamTokens } from './auth/stream-tokens.ts';
 import { type Config, trustedOriginsOf } from './config.ts';
@@ -25,7 +26,8 @@ import { StreamRegistry } from './realtime/streams.ts';
 import { type Context, createViewerResolver, invalidApiKey, lastEventIdOf, type Viewer } from './schema/context.ts';
 import { unauthenticated } from './schema/errors.ts';
 import { schema } from './schema/index.ts';
-import { connectDatabase, type Db } from './store/db.ts';
+import { connectDatabase, type Database, type PrismaClient } from './store/db.ts';
+import { createEventLogReader } from './store/log-reader.ts';
 import { migrate } from './store/migrate.ts';
 import { createNotificationService, type NotificationService } from './store/notifications.ts';
 import { startRetention } from './store/retention.ts';
@@ -38,7 +40,7 @@ export interface App {
   readonly url: string;
   /** The loopback listener that serves /metrics (TIDINGS_METRICS_PORT), e.g. http://127.0.0.1:9464; null when off. */
   readonly metricsUrl: string | null;
-  readonly db: Db;
+  readonly db: Database;
   readonly auth: Auth;
   readonly streams: StreamRegistry;
   /** What direct-http.ts serves below Yoga's HTTP layer: streams open now, operations run so far. */
@@ -89,7 +91,8 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
     localStats: () => registry.stats(),
   });
   const registry = new StreamRegistry({
-    db,
+    eventLog: createEventLogReader(db),
+    checkCredentials: createStreamCredentialCheck(db),
     pubsub,
     log,
     metrics,
@@ -103,7 +106,7 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
   // The loopback origins name the port listened on: with PORT=0 known only once listening.
   let trustedOrigins = trustedOriginsOf(config, config.port);
   const origins = () => trustedOrigins;
-  const auth = createAuth(config, db, log, {
+  const auth = createAuth(config, db.prisma, log, {
     onSessionDeleted: (sessionId) => registry.endSessions([sessionId], 'SESSION_REVOKED'),
     onUserBanned: (userId) => registry.endUser(userId, 'USER_BANNED'),
     trustedOrigins: origins,
@@ -120,7 +123,7 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
     // Called from a timer, once Yoga below exists.
     fetch: (request) => Promise.resolve(yoga.fetch(request)),
   });
-  const retention = startRetention(db, config.eventRetentionHours, log);
+  const retention = startRetention(db.prisma, config.eventRetentionHours, log);
   const cors = {
     get origin() {
       return origins();
@@ -136,7 +139,7 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
     lastEventId: string | null,
     apiKeySent: boolean,
   ): Context => ({
-    db,
+    prisma: db.prisma,
     notifications,
     streams: registry,
     pubsub,
@@ -201,7 +204,7 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
       singleConnection.plugin,
       useMutationRateLimit({ perUser: config.rateLimitPerMinute, perApiKey: config.apiKeyRateLimitPerMinute }, metrics),
       useResumableSSE(),
-      routes({ db, auth, pubsub, metrics, metricsToken: config.metricsToken, webClient }),
+      routes({ db: db.prisma, auth, pubsub, metrics, metricsToken: config.metricsToken, webClient }),
       streamHeaders(),
     ],
   });
@@ -263,7 +266,7 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
       await metricsClosed;
       await yoga.dispose();
       await pubsub.close();
-      await db.$disconnect();
+      await db.close();
       log.info('stopped');
     },
   };
@@ -290,7 +293,7 @@ function routes({
   metricsToken,
   webClient,
 }: {
-  db: Db;
+  db: PrismaClient;
   auth: Auth;
   pubsub: NotificationPubSub;
   metrics: Metrics;
@@ -355,7 +358,7 @@ function createMetricsServer(metrics: Metrics): Server {
 }
 
 /** 200 when the database (and Redis, when configured) answer; 503 and what is down otherwise. */
-async function readiness(db: Db, pubsub: NotificationPubSub): Promise<Response> {
+async function readiness(db: PrismaClient, pubsub: NotificationPubSub): Promise<Response> {
   const database = await db.$queryRawUnsafe('SELECT 1').then(
     () => 'ok',
     () => 'unreachable',

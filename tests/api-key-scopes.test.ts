@@ -47,7 +47,7 @@ describe('a key a user makes through /api/auth/api-key/create', () => {
     const byEmail = await gql(server, create, { input: { recipientEmail: bob.email, title: 'Hi' } }, key);
     expect(codes(byEmail)).toEqual(['FORBIDDEN']);
     expect(codes(await gql(server, statsQuery, {}, key))).toEqual(['FORBIDDEN']);
-    expect(await server.app.db.notification.count({ where: { recipientId: bob.id } })).toBe(0);
+    expect(await server.app.db.prisma.notification.count({ where: { recipientId: bob.id } })).toBe(0);
   });
 
   it('learns nothing from recipientEmail: an unknown address answers exactly as a known one', async () => {
@@ -95,7 +95,7 @@ describe('a key a user makes through /api/auth/api-key/create', () => {
     const fourth = await createOwnApiKey(server, carol);
     expect(fourth.status).toBe(403);
     expect(fourth).toMatchObject({ code: 'TOO_MANY_API_KEYS' });
-    expect(await server.app.db.apikey.count({ where: { referenceId: carol.id } })).toBe(3);
+    expect(await server.app.db.prisma.apikey.count({ where: { referenceId: carol.id } })).toBe(3);
     // Another user is not affected.
     expect((await createOwnApiKey(server, await signUp(server))).status).toBe(200);
 
@@ -108,7 +108,7 @@ describe('a key a user makes through /api/auth/api-key/create', () => {
     expect((await createOwnApiKey(server, carol)).status).toBe(200);
     // An operator (the server side) may still give the user a key.
     await createApiKey(server, carol);
-    expect(await server.app.db.apikey.count({ where: { referenceId: carol.id } })).toBe(4);
+    expect(await server.app.db.prisma.apikey.count({ where: { referenceId: carol.id } })).toBe(4);
   });
 });
 
@@ -150,7 +150,7 @@ describe('keys an operator makes carry their permissions', () => {
       ),
       'utf8',
     );
-    const service = await server.app.db.user.upsert({
+    const service = await server.app.db.prisma.user.upsert({
       where: { email: serviceUserEmail },
       update: {},
       create: { id: 'service-upgrade', email: serviceUserEmail, name: 'Tidings service', emailVerified: true },
@@ -158,7 +158,7 @@ describe('keys an operator makes carry their permissions', () => {
     const dave = await signUp(server);
     const old = await createApiKey(server, service, []);
     const plain = await createApiKey(server, dave, []);
-    await server.app.db.$executeRawUnsafe(migration);
+    await server.app.db.prisma.$executeRawUnsafe(migration);
 
     const bob = await signUp(server);
     expect(await notify(server, old, { recipientId: bob.id, title: 'still works' })).toMatchObject({

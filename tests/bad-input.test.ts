@@ -129,7 +129,7 @@ describe('notification input the database would choke on', () => {
   });
 
   it('NUL characters and unpaired surrogates answer BAD_USER_INPUT naming the field, and nothing is stored', async () => {
-    const before = await server.app.db.notification.count();
+    const before = await server.app.db.prisma.notification.count();
     const cases: [field: string, input: Record<string, unknown>][] = [];
     for (const bad of ['\u0000', '\uD800', '\uDFFF']) {
       cases.push(
@@ -163,7 +163,7 @@ describe('notification input the database would choke on', () => {
         expect(result.errors?.[0]?.extensions?.field).toBe('id');
       }
     }
-    expect(await server.app.db.notification.count()).toBe(before);
+    expect(await server.app.db.prisma.notification.count()).toBe(before);
   });
 
   it('characters outside the Basic Multilingual Plane (surrogate pairs) are kept as sent', async () => {

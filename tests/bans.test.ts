@@ -104,7 +104,10 @@ describe('a banned user is out everywhere', () => {
     const key = await createApiKey(server, dave);
     await asAdmin('ban-user', { userId: dave.id, banExpiresIn: 3600 });
     expect((await gql(server, '{ me { id } }', {}, key)).status).toBe(401);
-    await server.app.db.user.update({ where: { id: dave.id }, data: { banExpires: new Date(Date.now() - 1000) } });
+    await server.app.db.prisma.user.update({
+      where: { id: dave.id },
+      data: { banExpires: new Date(Date.now() - 1000) },
+    });
     expect((await gql(server, '{ me { id } }', {}, key)).data?.me).toEqual({ id: dave.id });
   });
 });

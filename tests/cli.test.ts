@@ -194,7 +194,7 @@ describe('npx tidings against a running server', processes, () => {
     });
     stream.dispose();
     // The one-use key it made for this is gone.
-    expect(await server.app.db.apikey.count({ where: { name: 'tidings notify (one use)' } })).toBe(0);
+    expect(await server.app.db.prisma.apikey.count({ where: { name: 'tidings notify (one use)' } })).toBe(0);
   });
 
   it('notify with no server answering stores the notification in the database', async () => {

@@ -47,7 +47,10 @@ describe('session cookies', () => {
     [
       'expired',
       async (_user, id) => {
-        await server.app.db.session.update({ where: { id }, data: { expiresAt: new Date(Date.now() - 60_000) } });
+        await server.app.db.prisma.session.update({
+          where: { id },
+          data: { expiresAt: new Date(Date.now() - 60_000) },
+        });
         return undefined;
       },
     ],
@@ -56,7 +59,7 @@ describe('session cookies', () => {
       async (_user, id) => {
         const { expiresIn, updateAge } = (await settings()).sessionConfig;
         const expiresAt = new Date(Date.now() + (expiresIn - updateAge - 60) * 1000);
-        await server.app.db.session.update({ where: { id }, data: { expiresAt } });
+        await server.app.db.prisma.session.update({ where: { id }, data: { expiresAt } });
         return undefined;
       },
     ],
@@ -108,7 +111,7 @@ describe('session cookies', () => {
   async function make(state: SessionState): Promise<Headers> {
     const user = await signUp(server);
     const token = decodeURIComponent(splitCookie(user.headers.cookie ?? '')[1]).split('.')[0];
-    const session = await server.app.db.session.findFirstOrThrow({ where: { token } });
+    const session = await server.app.db.prisma.session.findFirstOrThrow({ where: { token } });
     const cookie = (await state(user, session.id)) ?? user.headers.cookie ?? '';
     return new Headers({ cookie });
   }
@@ -153,7 +156,7 @@ describe('API keys', () => {
       'disabled',
       {},
       async ({ id }) => {
-        await server.app.db.apikey.update({ where: { id }, data: { enabled: false } });
+        await server.app.db.prisma.apikey.update({ where: { id }, data: { enabled: false } });
         return undefined;
       },
     ],
@@ -161,7 +164,7 @@ describe('API keys', () => {
       'expired',
       {},
       async ({ id }) => {
-        await server.app.db.apikey.update({ where: { id }, data: { expiresAt: new Date(Date.now() - 60_000) } });
+        await server.app.db.prisma.apikey.update({ where: { id }, data: { expiresAt: new Date(Date.now() - 60_000) } });
         return undefined;
       },
     ],
@@ -171,7 +174,7 @@ describe('API keys', () => {
       'deleted',
       {},
       async ({ id }) => {
-        await server.app.db.apikey.delete({ where: { id } });
+        await server.app.db.prisma.apikey.delete({ where: { id } });
         return undefined;
       },
     ],
@@ -189,7 +192,10 @@ describe('API keys', () => {
       {},
       async (_key, owner) => {
         await ban(owner.id);
-        await server.app.db.user.update({ where: { id: owner.id }, data: { banExpires: new Date(Date.now() - 1000) } });
+        await server.app.db.prisma.user.update({
+          where: { id: owner.id },
+          data: { banExpires: new Date(Date.now() - 1000) },
+        });
         return undefined;
       },
     ],
@@ -211,7 +217,7 @@ describe('API keys', () => {
     const { internalAdapter } = await server.app.auth.$context;
     const session = await internalAdapter.createSession(verified.key.referenceId).catch(() => null);
     if (!session) return null;
-    await server.app.db.session.delete({ where: { id: session.id } });
+    await server.app.db.prisma.session.delete({ where: { id: session.id } });
     return { userId: verified.key.referenceId, credentialId: verified.key.id, permissions: verified.key.permissions };
   }
 
@@ -223,7 +229,7 @@ describe('API keys', () => {
     expect(answer === null).toBe(reference === null);
     if (answer && reference) {
       expect(answer.permissions).toEqual(reference.permissions);
-      const row = await server.app.db.apikey.findUniqueOrThrow({ where: { id: answer.credentialId } });
+      const row = await server.app.db.prisma.apikey.findUniqueOrThrow({ where: { id: answer.credentialId } });
       expect(row.referenceId).toBe(answer.userId);
     }
   });
@@ -251,7 +257,7 @@ function answerOf(owner: CredentialOwner | null): Answer | null {
 }
 
 async function ownerOfSession(id: string) {
-  return (await server.app.db.session.findUniqueOrThrow({ where: { id } })).userId;
+  return (await server.app.db.prisma.session.findUniqueOrThrow({ where: { id } })).userId;
 }
 
 function splitCookie(cookie: string): [string, string] {

@@ -46,7 +46,10 @@ describe('the per-user event log under concurrency', () => {
       expect(events.map((event) => [event.cursor, event.unreadCount])).toEqual(
         Array.from({ length: perUser }, (_, i) => [String(i + 1), i + 1]),
       );
-      const log = await server.app.db.userEvent.findMany({ where: { userId: user.id }, orderBy: { seq: 'asc' } });
+      const log = await server.app.db.prisma.userEvent.findMany({
+        where: { userId: user.id },
+        orderBy: { seq: 'asc' },
+      });
       expect(log.map((row) => row.seq)).toEqual(Array.from({ length: perUser }, (_, i) => i + 1));
       stream.dispose();
     }
@@ -70,13 +73,13 @@ describe('the per-user event log under concurrency', () => {
         .map((n) => gql(server, 'mutation($id: ID!) { deleteNotification(id: $id) }', { id: n.id }, alice.headers)),
       gql(server, 'mutation { markAllNotificationsRead { count } }', {}, alice.headers),
     ]);
-    const last = await server.app.db.user.findUniqueOrThrow({ where: { id: alice.id } });
+    const last = await server.app.db.prisma.user.findUniqueOrThrow({ where: { id: alice.id } });
     const events = await take(stream, last.lastEventSeq - 12);
     expect(events.map((event) => event.cursor)).toEqual(
       Array.from({ length: last.lastEventSeq - 12 }, (_, i) => String(13 + i)),
     );
     // Replaying the log from a known state gives the same count each event carries.
-    const log = await server.app.db.userEvent.findMany({
+    const log = await server.app.db.prisma.userEvent.findMany({
       where: { userId: alice.id, seq: { gt: 12 } },
       orderBy: { seq: 'asc' },
     });

@@ -1,5 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectDatabase } from '../server/store/db.ts';
+import { createNotificationService } from '../server/store/notifications.ts';
 import { signUp } from './helpers/auth.ts';
 import { expectRefusedAlone, logOf, sql, transactionsOf } from './helpers/events.ts';
 import { notify } from './helpers/graphql.ts';
@@ -32,11 +34,14 @@ describe('group commit on PostgreSQL', () => {
 
     // Another process' write holds Alice's row lock; a mark-all-read queues behind it, then a
     // batch of creates queues behind the mark-all-read. PostgreSQL grants the lock in that order.
+    // The mark-all-read comes from a second writer on the database (another instance, as far as
+    // PostgreSQL can tell): one instance writes one batch at a time.
     const holder = new pg.Client({ connectionString: server.config.databaseUrl });
     await holder.connect();
     await holder.query('BEGIN');
     await holder.query('SELECT id FROM "user" WHERE id = $1 FOR NO KEY UPDATE', [alice.id]);
-    const markAll = server.app.notifications.markAllRead(alice.id);
+    const otherInstance = await connectDatabase(server.config.databaseUrl);
+    const markAll = createNotificationService(otherInstance, server.app.pubsub).markAllRead(alice.id);
     await expect.poll(lockWaits).toBe(1);
     const creates = Promise.all(['c1', 'c2', 'c3'].map((title) => create(alice.id, title)));
     await expect.poll(lockWaits).toBe(2);
@@ -44,6 +49,7 @@ describe('group commit on PostgreSQL', () => {
     await holder.end();
     expect(await markAll).toMatchObject({ count: 4 });
     await creates;
+    await otherInstance.close();
 
     // The mark-all-read committed after the batch began waiting, before the batch went on: a
     // count read with a snapshot from before the wait would say 5, 6, 7.
@@ -71,7 +77,10 @@ describe('group commit on PostgreSQL', () => {
     expect(await transactionsOf(server, created)).toBe(2);
     for (const user of [alice, bob]) {
       const mine = created.filter((n) => n.recipientId === user.id);
-      const log = await server.app.db.userEvent.findMany({ where: { userId: user.id }, orderBy: { seq: 'asc' } });
+      const log = await server.app.db.prisma.userEvent.findMany({
+        where: { userId: user.id },
+        orderBy: { seq: 'asc' },
+      });
       expect(log.map((row) => [row.seq, (row.payload as { notification: { id: string } }).notification.id])).toEqual(
         mine.map((n, i) => [i + 1, n.id]),
       );

@@ -1,5 +1,8 @@
+import type { GraphQLError } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NotificationEventPayload } from '../server/realtime/events.ts';
+import { answerOf } from '../server/schema/errors.ts';
+import { NoSuchRecipient } from '../server/store/errors.ts';
 import { signUp, type TestUser } from './helpers/auth.ts';
 import { provider } from './helpers/database.ts';
 import { expectRefusedAlone, logOf, take, transactionsOf } from './helpers/events.ts';
@@ -72,7 +75,9 @@ describe('creates that arrive together', () => {
     ]);
 
     expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
-    const failure = (results[1] as PromiseRejectedResult).reason;
+    // The store refuses with its own error; the schema answers it as GraphQL (schema/errors.ts).
+    expect((results[1] as PromiseRejectedResult).reason).toBeInstanceOf(NoSuchRecipient);
+    const failure = answerOf((results[1] as PromiseRejectedResult).reason) as GraphQLError;
     expect(failure.message).toBe('recipientId: no user with id "no-such-user".');
     expect(failure.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'recipientId' });
     const done = results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
@@ -98,11 +103,11 @@ describe('creates that arrive together', () => {
         : [
             `CREATE TRIGGER refuse_boom BEFORE INSERT ON notification WHEN NEW.title = 'boom' BEGIN SELECT RAISE(ABORT, 'refused'); END`,
           ];
-    for (const statement of refuse) await server.app.db.$executeRawUnsafe(statement);
+    for (const statement of refuse) await server.app.db.prisma.$executeRawUnsafe(statement);
     try {
       await expectRefusedAlone(server, alice, stream, 'boom');
     } finally {
-      await server.app.db.$executeRawUnsafe(
+      await server.app.db.prisma.$executeRawUnsafe(
         `DROP TRIGGER refuse_boom${provider === 'postgresql' ? ' ON notification' : ''}`,
       );
       stream.dispose();

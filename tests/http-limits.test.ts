@@ -145,7 +145,7 @@ describe('cross-site requests with a session cookie', () => {
   afterAll(async () => server?.dispose());
 
   const mutation = 'mutation { createNotification(input: { title: "from a form" }) { id } }';
-  const count = () => server.app.db.notification.count({ where: { recipientId: alice.id } });
+  const count = () => server.app.db.prisma.notification.count({ where: { recipientId: alice.id } });
 
   it('form, multipart and text bodies are refused with 415, and nothing is created', async () => {
     const before = await count();

@@ -126,12 +126,12 @@ describe('reading and changing notifications', () => {
     await gql(server, 'mutation($id: ID!) { markNotificationRead(id: $id) { id } }', { id: a.id }, alice.headers);
     await gql(server, 'mutation($id: ID!) { markNotificationRead(id: $id) { id } }', { id: a.id }, alice.headers);
 
-    const log = await server.app.db.userEvent.findMany({ where: { userId: alice.id }, orderBy: { seq: 'asc' } });
+    const log = await server.app.db.prisma.userEvent.findMany({ where: { userId: alice.id }, orderBy: { seq: 'asc' } });
     expect(log.map((event) => [event.seq, event.type])).toEqual([
       [1, 'NotificationCreated'],
       [2, 'NotificationRead'],
     ]);
-    expect(await server.app.db.userEvent.count({ where: { userId: bob.id } })).toBe(1);
+    expect(await server.app.db.prisma.userEvent.count({ where: { userId: bob.id } })).toBe(1);
   });
 });
 
@@ -155,8 +155,8 @@ describe('bad input answers BAD_USER_INPUT naming the field, and stores nothing'
     expect(codes(result)).toEqual(['BAD_USER_INPUT']);
     expect(result.errors?.[0]?.extensions?.field).toBe(field);
     expect(result.errors?.[0]?.message).toMatch(new RegExp(`^${field}: `));
-    expect(await server.app.db.notification.count({ where: { recipientId: user.id } })).toBe(0);
-    expect(await server.app.db.userEvent.count({ where: { userId: user.id } })).toBe(0);
+    expect(await server.app.db.prisma.notification.count({ where: { recipientId: user.id } })).toBe(0);
+    expect(await server.app.db.prisma.userEvent.count({ where: { userId: user.id } })).toBe(0);
   });
 
   it('accepts the limits themselves', async () => {

@@ -56,7 +56,7 @@ describe('limits', () => {
     expect(Number(response.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     const body = (await response.json()) as { errors: { extensions: { code: string; retryAfterSeconds: number } }[] };
     expect(body.errors[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED', retryAfterSeconds: expect.any(Number) });
-    expect(await server.app.db.notification.count({ where: { recipientId: carol.id } })).toBe(5);
+    expect(await server.app.db.prisma.notification.count({ where: { recipientId: carol.id } })).toBe(5);
     // Reads are not limited.
     expect((await gql(server, '{ unreadNotificationCount }', {}, carol.headers)).data?.unreadNotificationCount).toBe(5);
 
@@ -74,12 +74,12 @@ describe('limits', () => {
     const tooMany = await gql(server, aliased(6), {}, dave.headers);
     expect(tooMany.status).toBe(429);
     expect(codes(tooMany)).toEqual(['RATE_LIMITED']);
-    expect(await server.app.db.notification.count({ where: { recipientId: dave.id } })).toBe(0);
+    expect(await server.app.db.prisma.notification.count({ where: { recipientId: dave.id } })).toBe(0);
 
     expect((await gql(server, aliased(3), {}, dave.headers)).errors).toBeUndefined();
     // Two left: three more do not fit, and none of them runs; two do.
     expect(codes(await gql(server, aliased(3, 3), {}, dave.headers))).toEqual(['RATE_LIMITED']);
-    expect(await server.app.db.notification.count({ where: { recipientId: dave.id } })).toBe(3);
+    expect(await server.app.db.prisma.notification.count({ where: { recipientId: dave.id } })).toBe(3);
     const fragments = `mutation { ...two } fragment two on Mutation { a: markAllNotificationsRead { count } b: markAllNotificationsRead { count } }`;
     expect((await gql(server, fragments, {}, dave.headers)).errors).toBeUndefined();
     expect(codes(await gql(server, aliased(1, 9), {}, dave.headers))).toEqual(['RATE_LIMITED']);
@@ -177,7 +177,7 @@ describe('streams end with their credentials', () => {
     const bob = await signUp(server);
     const sessionStream = subscribe(server, bob.headers, 'distinct', endedQuery);
     await sessionStream.next();
-    await server.app.db.session.updateMany({
+    await server.app.db.prisma.session.updateMany({
       where: { userId: bob.id },
       data: { expiresAt: new Date(Date.now() - 1_000) },
     });
@@ -189,7 +189,7 @@ describe('streams end with their credentials', () => {
     const key = await createApiKey(server, carol);
     const keyStream = subscribe(server, key, 'distinct', endedQuery);
     await keyStream.next();
-    await server.app.db.apikey.deleteMany({ where: { referenceId: carol.id } });
+    await server.app.db.prisma.apikey.deleteMany({ where: { referenceId: carol.id } });
     expect(await keyStream.waitFor((e) => e.__typename === 'NotificationStreamEnded')).toMatchObject({
       reason: 'API_KEY_REVOKED',
     });

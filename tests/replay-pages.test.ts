@@ -29,7 +29,7 @@ describe('a replay of large events', () => {
       // About 8 KB each: one page of the log (500 events) is about 4 MB, four times the default
       // TIDINGS_STREAM_MAX_BUFFER_BYTES.
       const padding = 'x'.repeat(8 * 1024);
-      await server.app.db.userEvent.createMany({
+      await server.app.db.prisma.userEvent.createMany({
         data: Array.from({ length: total }, (_, i) => ({
           userId: dana.id,
           seq: i + 1,
@@ -42,7 +42,7 @@ describe('a replay of large events', () => {
           },
         })),
       });
-      await server.app.db.user.update({ where: { id: dana.id }, data: { lastEventSeq: total } });
+      await server.app.db.prisma.user.update({ where: { id: dana.id }, data: { lastEventSeq: total } });
 
       const stream = subscribe(server, dana.headers, mode, query, { after: '' });
       const ready = await stream.waitFor((event) => event.__typename === 'NotificationStreamReady', 30_000);

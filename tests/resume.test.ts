@@ -90,8 +90,8 @@ describe('resuming a stream from a cursor', () => {
       type: 'NotificationDeleted',
       payload: { type: 'NotificationDeleted', cursor: String(i + 1), unreadCount: 0, notificationId: `gone-${i + 1}` },
     }));
-    await server.app.db.userEvent.createMany({ data: rows });
-    await server.app.db.user.update({ where: { id: carol.id }, data: { lastEventSeq: total } });
+    await server.app.db.prisma.userEvent.createMany({ data: rows });
+    await server.app.db.prisma.user.update({ where: { id: carol.id }, data: { lastEventSeq: total } });
 
     const stream = resume(carol, '');
     const events = await until(stream, 'NotificationStreamReady');
@@ -105,7 +105,7 @@ describe('resuming a stream from a cursor', () => {
     const dave = await signUp(server);
     for (const title of ['old 1', 'old 2', 'old 3']) await notify(server, dave.headers, { title });
     // Age the first two events past the retention period and prune.
-    await server.app.db.userEvent.updateMany({
+    await server.app.db.prisma.userEvent.updateMany({
       where: { userId: dave.id, seq: { lte: 2 } },
       data: { createdAt: new Date(Date.now() - 400 * 3_600_000) },
     });

@@ -5,7 +5,7 @@ import { APIError, createAuthMiddleware, getSessionFromCtx } from 'better-auth/a
 import { admin } from 'better-auth/plugins';
 import { type Config, minPasswordLength } from '../config.ts';
 import type { Logger } from '../log.ts';
-import type { Db } from '../store/db.ts';
+import type { PrismaClient } from '../store/db.ts';
 import { isBanned } from './credentials.ts';
 import { type HookContext, signInLimits } from './sign-in-limits.ts';
 
@@ -19,7 +19,7 @@ export interface AuthHooks {
   trustedOrigins?: () => string[];
 }
 
-export function createAuth(config: Config, db: Db, log?: Logger, hooks: AuthHooks = {}) {
+export function createAuth(config: Config, db: PrismaClient, log?: Logger, hooks: AuthHooks = {}) {
   const limits = signInLimits(config);
   return betterAuth({
     appName: 'Tidings',
@@ -89,7 +89,7 @@ export type Auth = ReturnType<typeof createAuth>;
  * for one through /api/auth/api-key/create. Keys an operator makes on the server side (no request)
  * are not counted against it.
  */
-async function refuseKeyBeyondLimit(ctx: HookContext, db: Db, max: number) {
+async function refuseKeyBeyondLimit(ctx: HookContext, db: PrismaClient, max: number) {
   if (!ctx.request) return;
   const session = await getSessionFromCtx(ctx);
   if (!session) return; // the endpoint itself answers 401

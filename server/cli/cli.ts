@@ -3,7 +3,7 @@ import type { Auth } from '../auth/auth.ts';
 import { allScopes, parseScopes, permissionsOf, type Scope } from '../auth/scopes.ts';
 import { type Config, ConfigError, loadConfig, minPasswordLength } from '../config.ts';
 import { validNotification } from '../schema/validation.ts';
-import type { Db } from '../store/db.ts';
+import type { Database, PrismaClient as Db } from '../store/db.ts';
 
 // The heavy modules (Prisma, Better Auth, the schema) are imported by the commands that need
 // them, so `tidings help` and usage errors answer at once.
@@ -162,7 +162,7 @@ async function notify(args: string[]) {
   const title = required(values.title, '--title');
   // Checked before anything is opened, so a mistake is reported at once.
   const checked = validNotification({ recipientId: to, title, body: values.body, url: values.url, kind: values.kind });
-  return withServices(async ({ auth, db, config }) => {
+  return withServices(async ({ auth, db, database, config }) => {
     const recipient = await findUser(db, to);
     const input = { ...checked, recipientId: recipient.id };
     const serverUrl = process.env.TIDINGS_URL || `http://localhost:${config.port}`;
@@ -175,7 +175,7 @@ async function notify(args: string[]) {
       const { createMetrics } = await import('../metrics.ts');
       const { createLogger } = await import('../log.ts');
       const pubsub = createNotificationPubSub({ log: createLogger('warn'), metrics: createMetrics() });
-      const notification = await createNotificationService(db, pubsub).create(input);
+      const notification = await createNotificationService(database, pubsub).create(input);
       print(`Stored notification ${notification.id} for ${recipient.email} (no server answered at ${serverUrl}).`);
     }
     return 0;
@@ -257,7 +257,9 @@ async function withConfig<T>(run: (config: Config) => Promise<T>) {
   return run(loadConfig());
 }
 
-async function withServices(run: (services: { config: Config; db: Db; auth: Auth }) => Promise<number>) {
+async function withServices(
+  run: (services: { config: Config; db: Db; database: Database; auth: Auth }) => Promise<number>,
+) {
   return withConfig(async (config) => {
     const [{ migrate }, { connectDatabase }, { createAuth }, { createLogger }] = await Promise.all([
       import('../store/migrate.ts'),
@@ -266,11 +268,12 @@ async function withServices(run: (services: { config: Config; db: Db; auth: Auth
       import('../log.ts'),
     ]);
     await migrate(config.databaseUrl);
-    const db = await connectDatabase(config.databaseUrl);
+    const database = await connectDatabase(config.databaseUrl);
+    const db = database.prisma;
     try {
-      return await run({ config, db, auth: createAuth(config, db, createLogger('warn')) });
+      return await run({ config, db, database, auth: createAuth(config, db, createLogger('warn')) });
     } finally {
-      await db.$disconnect();
+      await database.close();
     }
   });
 }

@@ -1,8 +1,7 @@
 import { GraphQLError } from 'graphql';
-import { isBanned } from '../auth/credentials.ts';
 import { errorFields, type Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
-import { type Db, readAll, readOne } from '../store/db.ts';
+import type { EventLogReader } from './event-log-reader.ts';
 import {
   decodeCursor,
   encodeCursor,
@@ -20,7 +19,10 @@ export interface StreamStats {
 }
 
 export interface StreamRegistryOptions {
-  db: Db;
+  /** The per-user event log, as streams read it. */
+  eventLog: EventLogReader;
+  /** Which of the open streams' credentials have ended (server/auth/credentials.ts). */
+  checkCredentials: CredentialCheck;
   pubsub: NotificationPubSub;
   log: Logger;
   metrics: Metrics;
@@ -35,6 +37,14 @@ export interface StreamRegistryOptions {
 
 /** What a stream was opened with: it ends when this ends. */
 export type StreamCredential = { kind: 'session'; id: string } | { kind: 'apiKey'; id: string };
+
+/**
+ * Of these holders (a stream each), the ones whose credential ended, and why: a session expired or
+ * revoked, an API key deleted, disabled or expired, a user banned.
+ */
+export type CredentialCheck = <T extends { userId: string; credential: StreamCredential }>(
+  holders: T[],
+) => Promise<Map<T, StreamEndReason>>;
 
 /** The connection a stream is written to (a Node response): what the slow-consumer limit needs of it. */
 export interface StreamConnection {
@@ -102,7 +112,7 @@ export class StreamRegistry {
       maxBufferBytes: options.maxBufferBytes,
       log: options.log,
       metrics: options.metrics,
-      loadEvents: (userId, afterSeq, beforeSeq, limit) => this.#loadEvents(userId, afterSeq, beforeSeq, limit),
+      loadEvents: (userId, afterSeq, beforeSeq, limit) => options.eventLog.read(userId, afterSeq, beforeSeq, limit),
       remove: (stream) => this.#remove(stream),
     };
   }
@@ -136,9 +146,7 @@ export class StreamRegistry {
     else signal?.addEventListener('abort', () => stream.close(), { once: true });
     try {
       await listening.ready;
-      const user = await this.#startOf(userId);
-      const latest = Number(user?.lastEventSeq ?? 0);
-      const unreadCount = Number(user?.unread ?? 0);
+      const { latest, unreadCount } = await this.options.eventLog.start(userId);
       const afterSeq = options.after == null ? latest : decodeCursor(options.after);
       const resync = await this.#resyncReason(userId, afterSeq, latest);
       if (resync) {
@@ -191,44 +199,11 @@ export class StreamRegistry {
     else this.#idleReservations.delete(userId);
   }
 
-  /**
-   * The user's latest cursor and unread count, in one raw read on the cheapest connection
-   * (see db.ts): through Prisma's query compiler this read cost about 1 ms of CPU per
-   * stream open, and 10,000 streams open in a burst when an instance restarts.
-   */
-  #startOf(userId: string): Promise<StreamStart | undefined> {
-    return readOne<StreamStart>(
-      this.options.db,
-      'SELECT "lastEventSeq", (SELECT COUNT(*) FROM notification WHERE "recipientId" = ? AND "readAt" IS NULL) AS unread FROM "user" WHERE id = ?',
-      userId,
-      userId,
-    );
-  }
-
   /** Why a stream cannot resume after `afterSeq`, or null when the log holds every event since. */
   async #resyncReason(userId: string, afterSeq: number | null, latest: number): Promise<ResyncReason | null> {
     if (afterSeq === null || afterSeq > latest) return 'CURSOR_UNKNOWN';
     if (afterSeq === latest) return null;
-    const next = await this.options.db.userEvent.findUnique({
-      where: { userId_seq: { userId, seq: afterSeq + 1 } },
-      select: { seq: true },
-    });
-    return next ? null : 'CURSOR_EXPIRED';
-  }
-
-  /**
-   * Up to `limit` of a user's logged events with afterSeq < seq < beforeSeq (no upper bound when
-   * beforeSeq is null), in order. Never an "infinite" bound: PostgreSQL's integer column refuses
-   * a bound past its range, where SQLite takes it.
-   */
-  async #loadEvents(userId: string, afterSeq: number, beforeSeq: number | null, limit?: number) {
-    const rows = await this.options.db.userEvent.findMany({
-      where: { userId, seq: beforeSeq === null ? { gt: afterSeq } : { gt: afterSeq, lt: beforeSeq } },
-      orderBy: { seq: 'asc' },
-      select: { payload: true },
-      ...(limit ? { take: limit } : {}),
-    });
-    return rows.map((row) => row.payload as unknown as NotificationEventPayload);
+    return (await this.options.eventLog.has(userId, afterSeq + 1)) ? null : 'CURSOR_EXPIRED';
   }
 
   stats(): StreamStats {
@@ -335,77 +310,13 @@ export class StreamRegistry {
    * expired, or whose user was banned (on another instance: the one that banned ends them at once).
    */
   async #checkCredentials() {
-    const streams = [...this.#all()];
-    const sessionIds = [...new Set(streams.filter((s) => s.credential.kind === 'session').map((s) => s.credential.id))];
-    const keyIds = [...new Set(streams.filter((s) => s.credential.kind === 'apiKey').map((s) => s.credential.id))];
     try {
-      const now = new Date();
-      // A page at a time, in raw SQL: one Prisma query for 5,000 sessions held the event loop for
-      // about 200 ms (most of it in Prisma's query compiler), and every stream's events waited.
-      const sessions = await inPages(sessionIds, (ids) =>
-        readAll<{ id: string; expiresAt: Date | string }>(
-          this.options.db,
-          `SELECT id, "expiresAt" FROM session WHERE id IN (${ids.map(() => '?').join(', ')})`,
-          ...ids,
-        ),
-      );
-      const keys = await inPages(keyIds, (ids) =>
-        readAll<{ id: string; enabled: boolean | number | null; expiresAt: Date | string | null } & BanState>(
-          this.options.db,
-          `SELECT k.id, k.enabled, k."expiresAt", u.banned, u."banExpires" FROM apikey k JOIN "user" u ON u.id = k."referenceId" WHERE k.id IN (${ids.map(() => '?').join(', ')})`,
-          ...ids,
-        ),
-      );
-      const sessionState = new Map(
-        sessions.map((s) => [s.id, new Date(s.expiresAt) > now ? null : ('SESSION_EXPIRED' as const)]),
-      );
-      const keyState = new Map(
-        keys.map((k) => [
-          k.id,
-          isBanned(k)
-            ? ('USER_BANNED' as const)
-            : k.enabled !== false && k.enabled !== 0 && (!k.expiresAt || new Date(k.expiresAt) > now)
-              ? null
-              : ('API_KEY_REVOKED' as const),
-        ]),
-      );
-      const ending = new Map<NotificationStream, StreamEndReason>();
-      for (const stream of streams) {
-        const { kind, id } = stream.credential;
-        const state = kind === 'session' ? sessionState.get(id) : keyState.get(id);
-        if (state === null) continue;
-        ending.set(stream, state ?? (kind === 'session' ? 'SESSION_REVOKED' : 'API_KEY_REVOKED'));
-      }
-      // A ban deletes the user's sessions: tell those clients it was a ban, not a sign-out.
-      const banned = await this.#bannedAmong([...new Set([...ending.keys()].map((stream) => stream.userId))]);
-      for (const [stream, reason] of ending) stream.end(banned.has(stream.userId) ? 'USER_BANNED' : reason);
+      const streams = [...this.#all()];
+      for (const [stream, reason] of await this.options.checkCredentials(streams)) stream.end(reason);
     } catch (error) {
       this.options.log.warn('could not check stream credentials', errorFields(error));
     }
   }
-
-  /** Which of these users are banned now. */
-  async #bannedAmong(userIds: string[]): Promise<Set<string>> {
-    const users = await inPages(userIds, (ids) =>
-      readAll<{ id: string } & BanState>(
-        this.options.db,
-        `SELECT id, banned, "banExpires" FROM "user" WHERE id IN (${ids.map(() => '?').join(', ')})`,
-        ...ids,
-      ),
-    );
-    return new Set(users.filter(isBanned).map((user) => user.id));
-  }
-}
-
-interface BanState {
-  banned: boolean | number | null;
-  banExpires: Date | string | null;
-}
-
-interface StreamStart {
-  lastEventSeq: number | bigint;
-  /** A string from node-postgres (COUNT is a bigint there). */
-  unread: number | bigint | string;
 }
 
 interface Replay {
@@ -817,18 +728,6 @@ export class NotificationStream implements AsyncIterableIterator<StreamEvent> {
   [Symbol.asyncIterator]() {
     return this;
   }
-}
-
-/** Runs `query` on `ids` a page at a time, one after the other, and concatenates the rows. */
-async function inPages<T>(ids: string[], query: (page: string[]) => Promise<T[]>, size = 250): Promise<T[]> {
-  const rows: T[] = [];
-  for (let from = 0; from < ids.length; from += size) {
-    rows.push(...(await query(ids.slice(from, from + size))));
-    // SQLite answers synchronously: without a turn of the event loop between pages, 10,000
-    // streams' check would hold every event back for its whole length.
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  return rows;
 }
 
 function noop() {}

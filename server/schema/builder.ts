@@ -18,7 +18,7 @@ export const builder = new SchemaBuilder<{
   plugins: [PrismaPlugin, RelayPlugin],
   defaultFieldNullability: false,
   prisma: {
-    client: (ctx) => ctx.db,
+    client: (ctx) => ctx.prisma,
     dmmf: getDatamodel(),
   },
   relay: {

@@ -4,7 +4,7 @@ import { allScopes, type Scope, scopesOf } from '../auth/scopes.ts';
 import type { CursorCarrier } from '../http/sse.ts';
 import type { NotificationPubSub } from '../realtime/pubsub.ts';
 import type { StreamCredential, StreamRegistry, StreamReservation } from '../realtime/streams.ts';
-import type { Db } from '../store/db.ts';
+import type { Database, PrismaClient } from '../store/db.ts';
 import type { NotificationService } from '../store/notifications.ts';
 import { unauthenticated } from './errors.ts';
 
@@ -23,7 +23,8 @@ export interface Viewer {
 
 /** What every resolver receives. */
 export interface Context extends CursorCarrier {
-  db: Db;
+  /** Prisma: every read the schema serves. */
+  prisma: PrismaClient;
   notifications: NotificationService;
   streams: StreamRegistry;
   pubsub: NotificationPubSub;
@@ -44,7 +45,7 @@ export interface Context extends CursorCarrier {
  * Finds the viewer of a request: the Better Auth session cookie first, then an `x-api-key`
  * header. Cached per request, since single-connection SSE asks twice (authenticate, then context).
  */
-export function createViewerResolver({ auth, db }: { auth: Auth; db: Db }) {
+export function createViewerResolver({ auth, db }: { auth: Auth; db: Database }) {
   const cache = new WeakMap<Request, Promise<Viewer | null>>();
   const credentials = createCredentialChecker({ auth, db });
 

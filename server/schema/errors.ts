@@ -1,4 +1,5 @@
 import { GraphQLError } from 'graphql';
+import { NoSuchRecipient, NotFound } from '../store/errors.ts';
 
 /** No session and no API key: the client must sign in (HTTP 401 where a status can be set). */
 export function unauthenticated(message = 'Sign in or send an API key (x-api-key) to use this operation.') {
@@ -18,6 +19,20 @@ export function notFound(what: string, id: string) {
 /** Input that breaks a rule; `field` names the input field, so forms can show it in place. */
 export function badUserInput(field: string, message: string) {
   return new GraphQLError(`${field}: ${message}`, { extensions: { code: 'BAD_USER_INPUT', field } });
+}
+
+/** The GraphQL error a refusal of the store (server/store/errors.ts) answers as; anything else as it is. */
+export function answerOf(error: unknown): unknown {
+  if (error instanceof NotFound) return notFound(error.what, error.id);
+  if (error instanceof NoSuchRecipient) return badUserInput('recipientId', error.message);
+  return error;
+}
+
+/** A store write whose refusals answer as GraphQL errors (see answerOf). */
+export function answerStoreErrors<T>(write: Promise<T>): Promise<T> {
+  return write.catch((error: unknown) => {
+    throw answerOf(error);
+  });
 }
 
 /**

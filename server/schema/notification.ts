@@ -1,6 +1,6 @@
 import { builder } from './builder.ts';
 import { may, requireViewer } from './context.ts';
-import { badUserInput, forbidden } from './errors.ts';
+import { answerStoreErrors, badUserInput, forbidden } from './errors.ts';
 import { checkText, limits, validNotification } from './validation.ts';
 
 export const Notification = builder.prismaObject('Notification', {
@@ -28,7 +28,7 @@ builder.queryFields((t) => ({
       maxSize: 100,
       args: { unreadOnly: t.arg.boolean({ description: 'Only notifications not read yet.' }) },
       resolve: (query, _root, args, ctx) =>
-        ctx.db.notification.findMany({
+        ctx.prisma.notification.findMany({
           ...query,
           where: { recipientId: requireViewer(ctx).userId, ...(args.unreadOnly ? { readAt: null } : {}) },
           orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
@@ -39,7 +39,7 @@ builder.queryFields((t) => ({
   ),
   unreadNotificationCount: t.int({
     resolve: (_root, _args, ctx) =>
-      ctx.db.notification.count({ where: { recipientId: requireViewer(ctx).userId, readAt: null } }),
+      ctx.prisma.notification.count({ where: { recipientId: requireViewer(ctx).userId, readAt: null } }),
   }),
 }));
 
@@ -97,22 +97,24 @@ builder.mutationFields((t) => ({
             ? String(input.recipientId)
             : viewer.userId;
       if (recipientId !== viewer.userId && !may(viewer, 'notify:any')) throw mayNotNotifyOthers();
-      return ctx.notifications.create(validNotification({ ...input, recipientId }));
+      return answerStoreErrors(ctx.notifications.create(validNotification({ ...input, recipientId })));
     },
   }),
   markNotificationRead: t.field({
     type: Notification,
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, ctx) => ctx.notifications.markRead(requireViewer(ctx).userId, checkedId(id)),
+    resolve: (_root, { id }, ctx) =>
+      answerStoreErrors(ctx.notifications.markRead(requireViewer(ctx).userId, checkedId(id))),
   }),
   markAllNotificationsRead: t.field({
     type: MarkAllNotificationsReadPayload,
-    resolve: (_root, _args, ctx) => ctx.notifications.markAllRead(requireViewer(ctx).userId),
+    resolve: (_root, _args, ctx) => answerStoreErrors(ctx.notifications.markAllRead(requireViewer(ctx).userId)),
   }),
   deleteNotification: t.id({
     description: 'Deletes one of the viewer’s notifications and answers its id.',
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, ctx) => ctx.notifications.delete(requireViewer(ctx).userId, checkedId(id)),
+    resolve: (_root, { id }, ctx) =>
+      answerStoreErrors(ctx.notifications.delete(requireViewer(ctx).userId, checkedId(id))),
   }),
 }));
 
@@ -128,7 +130,7 @@ function checkedId(id: string | number): string {
  */
 async function recipientIdByEmail(ctx: import('./context.ts').Context, email: string): Promise<string> {
   if (!may(requireViewer(ctx), 'notify:any')) throw mayNotNotifyOthers();
-  const user = await ctx.db.user.findUnique({ where: { email: email.trim().toLowerCase() }, select: { id: true } });
+  const user = await ctx.prisma.user.findUnique({ where: { email: email.trim().toLowerCase() }, select: { id: true } });
   if (!user) throw badUserInput('recipientEmail', `No user has the email address ${email.trim()}.`);
   return user.id;
 }

@@ -17,6 +17,6 @@ builder.queryField('me', (t) =>
     nullable: true,
     description: 'The signed-in user, or the owner of the API key in use.',
     resolve: (query, _root, _args, ctx) =>
-      ctx.db.user.findUnique({ ...query, where: { id: requireViewer(ctx).userId } }),
+      ctx.prisma.user.findUnique({ ...query, where: { id: requireViewer(ctx).userId } }),
   }),
 );

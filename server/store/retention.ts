@@ -1,11 +1,11 @@
 import { errorFields, type Logger } from '../log.ts';
-import type { Db } from './db.ts';
+import type { PrismaClient } from './db.ts';
 
 /**
  * Prunes event-log entries older than the retention period, in the background. A stream asked to
  * resume from before what is kept answers NotificationStreamResync instead of a silent gap.
  */
-export function startRetention(db: Db, retentionHours: number, log: Logger) {
+export function startRetention(db: PrismaClient, retentionHours: number, log: Logger) {
   const retentionMs = retentionHours * 3_600_000;
   // Often enough that the log holds at most about a tenth more than the period; at most hourly.
   const everyMs = Math.min(3_600_000, Math.max(1_000, retentionMs / 10));

@@ -23,7 +23,7 @@ export async function signUp(server: TestServer, options: { admin?: boolean; nam
   });
   if (!response.ok) throw new Error(`sign-up failed: ${response.status} ${await response.text()}`);
   const { user } = (await response.json()) as { user: { id: string } };
-  if (options.admin) await server.app.db.user.update({ where: { id: user.id }, data: { role: 'admin' } });
+  if (options.admin) await server.app.db.prisma.user.update({ where: { id: user.id }, data: { role: 'admin' } });
   return { id: user.id, email, password, headers: { cookie: cookieOf(response) } };
 }
 

@@ -16,7 +16,7 @@ export async function take(stream: TestSubscription, count: number) {
 
 /** A user's event log as the database holds it: each row's seq, type and unread count. */
 export async function logOf(server: TestServer, user: TestUser) {
-  const rows = await server.app.db.userEvent.findMany({ where: { userId: user.id }, orderBy: { seq: 'asc' } });
+  const rows = await server.app.db.prisma.userEvent.findMany({ where: { userId: user.id }, orderBy: { seq: 'asc' } });
   return rows.map((row) => ({ seq: row.seq, ...(row.payload as { type: string; unreadCount: number }) }));
 }
 
