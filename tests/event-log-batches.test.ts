@@ -3,7 +3,7 @@ import type { NotificationEventPayload } from '../server/realtime/events.ts';
 import { NotFound } from '../server/store/errors.ts';
 import { signUp, type TestUser } from './helpers/auth.ts';
 import { provider } from './helpers/database.ts';
-import { logOf, sql, take, transactionsOf } from './helpers/events.ts';
+import { logOf, sql, take, transactionsOf, whileRefusing } from './helpers/events.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
 import { subscribe } from './helpers/sse.ts';
 
@@ -114,17 +114,7 @@ describe('changes of every kind in one group commit', () => {
   it('a change the database refuses fails alone; the reads and deletes of its batch commit, gap-free', async () => {
     const alice = await signUp(server);
     const [h1, h2] = await history(alice);
-    const refuse =
-      provider === 'postgresql'
-        ? [
-            `CREATE FUNCTION refuse_mixed() RETURNS trigger AS $$ BEGIN IF NEW.title = 'boom' THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql`,
-            'CREATE TRIGGER refuse_mixed BEFORE INSERT ON notification FOR EACH ROW EXECUTE FUNCTION refuse_mixed()',
-          ]
-        : [
-            `CREATE TRIGGER refuse_mixed BEFORE INSERT ON notification WHEN NEW.title = 'boom' BEGIN SELECT RAISE(ABORT, 'refused'); END`,
-          ];
-    for (const statement of refuse) await server.app.db.prisma.$executeRawUnsafe(statement);
-    try {
+    await whileRefusing(server, 'boom', async () => {
       const results = await Promise.allSettled([
         service().markRead(alice.id, h2),
         service().create({ recipientId: alice.id, title: 'boom' }),
@@ -132,11 +122,7 @@ describe('changes of every kind in one group commit', () => {
         service().create({ recipientId: alice.id, title: 'after' }),
       ]);
       expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
-    } finally {
-      await server.app.db.prisma.$executeRawUnsafe(
-        `DROP TRIGGER refuse_mixed${provider === 'postgresql' ? ' ON notification' : ''}`,
-      );
-    }
+    });
     expect((await logOf(server, alice)).slice(4).map((row) => [row.seq, row.type, row.unreadCount])).toEqual([
       [5, 'NotificationRead', 1],
       [6, 'NotificationDeleted', 1],

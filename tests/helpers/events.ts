@@ -2,6 +2,7 @@ import pg from 'pg';
 import { expect } from 'vitest';
 import type { Notification } from '../../server/generated/prisma/sqlite/client.ts';
 import type { TestUser } from './auth.ts';
+import { provider } from './database.ts';
 import type { TestServer } from './server.ts';
 import type { StreamEventResult, TestSubscription } from './sse.ts';
 
@@ -39,6 +40,26 @@ export async function transactionsOf(server: TestServer, notifications: Notifica
     [notifications.map((n) => n.id)],
   );
   return row?.n;
+}
+
+/** Runs `run` while a trigger makes the database refuse notifications titled `title` (a failure partway through a batch). */
+export async function whileRefusing(server: TestServer, title: string, run: () => Promise<void>) {
+  const postgres = provider === 'postgresql';
+  const refuse = postgres
+    ? [
+        `CREATE FUNCTION refuse_title() RETURNS trigger AS $$ BEGIN IF NEW.title = '${title}' THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql`,
+        'CREATE TRIGGER refuse_title BEFORE INSERT ON notification FOR EACH ROW EXECUTE FUNCTION refuse_title()',
+      ]
+    : [
+        `CREATE TRIGGER refuse_title BEFORE INSERT ON notification WHEN NEW.title = '${title}' BEGIN SELECT RAISE(ABORT, 'refused'); END`,
+      ];
+  for (const statement of refuse) await server.app.db.prisma.$executeRawUnsafe(statement);
+  try {
+    await run();
+  } finally {
+    await server.app.db.prisma.$executeRawUnsafe(`DROP TRIGGER refuse_title${postgres ? ' ON notification' : ''}`);
+    if (postgres) await server.app.db.prisma.$executeRawUnsafe('DROP FUNCTION refuse_title()');
+  }
 }
 
 /**
