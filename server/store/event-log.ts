@@ -63,16 +63,25 @@ export interface Results {
 
 /**
  * Each engine's statements for a run of consecutive changes of one kind, in order: what a new kind
- * of change adds to an engine. SQLite's are synchronous (`Async` false), PostgreSQL's are not.
+ * of change adds to an engine. `users` are the batch's users that exist, locked. SQLite's
+ * statements are synchronous (`Async` false), PostgreSQL's are not.
  */
 export type ApplyTable<Async extends boolean> = {
-  [K in ChangeKind]: (changes: ChangeOf<K>[]) => Async extends true ? Promise<Applied[K][]> : Applied[K][];
+  [K in ChangeKind]: (
+    changes: ChangeOf<K>[],
+    users: ReadonlyMap<string, UserState>,
+  ) => Async extends true ? Promise<Applied[K][]> : Applied[K][];
 };
 
 /** Applies one run (see runsOf) with its kind's statements. */
-export function applyRun<Async extends boolean>(table: ApplyTable<Async>, run: Change[]) {
+export function applyRun<Async extends boolean>(
+  table: ApplyTable<Async>,
+  run: Change[],
+  users: ReadonlyMap<string, UserState>,
+) {
   const kind = (run[0] as Change).kind;
-  return (table[kind] as (changes: Change[]) => Async extends true ? Promise<unknown[]> : unknown[])(run);
+  type Apply = (changes: Change[], users: ReadonlyMap<string, UserState>) => unknown;
+  return (table[kind] as Apply)(run, users) as Async extends true ? Promise<unknown[]> : unknown[];
 }
 
 /** A user as a batch finds it after taking the user's lock. */

@@ -99,9 +99,7 @@ const countUnread = `SELECT "recipientId" AS id, COUNT(*)::int AS unread FROM no
 const insertNotifications = `INSERT INTO notification (id, "recipientId", kind, title, body, url, data, "createdAt")
   SELECT c.id, c."recipientId", c.kind, c.title, c.body, c.url, c.data, c."createdAt"
   FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[], $8::timestamp[])
-    AS c (id, "recipientId", kind, title, body, url, data, "createdAt")
-  WHERE EXISTS (SELECT 1 FROM "user" u WHERE u.id = c."recipientId")
-  RETURNING id`;
+    AS c (id, "recipientId", kind, title, body, url, data, "createdAt")`;
 
 // Both in one statement (a data-modifying WITH always runs to completion).
 const appendEvents = `WITH appended AS (
@@ -157,20 +155,21 @@ async function writeInTransaction(sql: PostgresSql, client: pg.PoolClient, chang
   }
 
   const apply: ApplyTable<true> = {
-    async create(creates) {
-      const rows = creates.map(({ notification: n }) => n);
-      const inserted = await query<{ id: string }>(insertNotifications, [
-        rows.map((n) => n.id),
-        rows.map((n) => n.recipientId),
-        rows.map((n) => n.kind),
-        rows.map((n) => n.title),
-        rows.map((n) => n.body),
-        rows.map((n) => n.url),
-        rows.map((n) => (n.data === null ? null : JSON.stringify(n.data))),
-        rows.map((n) => n.createdAt.toISOString()),
-      ]);
-      const ids = new Set(inserted.rows.map((row) => row.id));
-      return rows.map((n) => ids.has(n.id));
+    async create(creates, locked) {
+      const rows = creates.flatMap(({ notification: n }) => (locked.has(n.recipientId) ? [n] : []));
+      if (rows.length > 0) {
+        await query(insertNotifications, [
+          rows.map((n) => n.id),
+          rows.map((n) => n.recipientId),
+          rows.map((n) => n.kind),
+          rows.map((n) => n.title),
+          rows.map((n) => n.body),
+          rows.map((n) => n.url),
+          rows.map((n) => (n.data === null ? null : JSON.stringify(n.data))),
+          rows.map((n) => n.createdAt.toISOString()),
+        ]);
+      }
+      return creates.map(({ notification: n }) => locked.has(n.recipientId));
     },
     async read(reads) {
       const applied = [];
@@ -216,7 +215,7 @@ async function writeInTransaction(sql: PostgresSql, client: pg.PoolClient, chang
   };
 
   const applied: unknown[] = [];
-  for (const run of runsOf(changes)) applied.push(...(await applyRun(apply, run)));
+  for (const run of runsOf(changes)) applied.push(...(await applyRun(apply, run, users)));
   const { outcomes, events } = sequence(changes, applied, users);
   if (events.length > 0) {
     const lastSeq = new Map(events.map(({ userId, seq }) => [userId, seq]));

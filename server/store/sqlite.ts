@@ -85,47 +85,52 @@ function notificationOf(row: NotificationRow): Notification {
 
 /** The event log's statements on SQLite (see event-log.ts): each batch one synchronous transaction. */
 export function createSqliteEngine(sql: SqliteSql): EventLogEngine {
-  const get = <T>(text: string, ...params: unknown[]) => sql.statement(text).get(...params) as T | undefined;
-  const run = (text: string, ...params: unknown[]) => sql.statement(text).run(...params).changes;
+  const statement = <Params extends unknown[], Row = unknown>(text: string) =>
+    sql.connection.prepare<Params, Row>(text);
+  const userState = statement<[string, string], UserState>(
+    'SELECT "lastEventSeq" AS seq, (SELECT COUNT(*) FROM notification WHERE "recipientId" = ? AND "readAt" IS NULL) AS unread FROM "user" WHERE id = ?',
+  );
+  const insertNotification = statement<
+    [string, string, string, string, string | null, string | null, string | null, string]
+  >(
+    'INSERT INTO notification (id, "recipientId", kind, title, body, url, data, "createdAt") VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+  );
+  const markRead = statement<[string, string, string], NotificationRow>(
+    `UPDATE notification SET "readAt" = ? WHERE id = ? AND "recipientId" = ? AND "readAt" IS NULL RETURNING ${columns}`,
+  );
+  const findNotification = statement<[string, string], NotificationRow>(
+    `SELECT ${columns} FROM notification WHERE id = ? AND "recipientId" = ?`,
+  );
+  const markAllRead = statement<[string, string]>(
+    'UPDATE notification SET "readAt" = ? WHERE "recipientId" = ? AND "readAt" IS NULL',
+  );
+  const deleteNotification = statement<[string, string], { readAt: string | null }>(
+    'DELETE FROM notification WHERE id = ? AND "recipientId" = ? RETURNING "readAt"',
+  );
+  const insertEvent = statement<[string, number, string, string, string]>(
+    'INSERT INTO user_event ("userId", seq, type, payload, "createdAt") VALUES (?, ?, ?, ?, ?)',
+  );
+  const setLastSeq = statement<[number, string]>('UPDATE "user" SET "lastEventSeq" = ? WHERE id = ?');
 
   const apply: ApplyTable<false> = {
-    create: (changes) =>
+    create: (changes, users) =>
       changes.map(({ notification: n }) => {
+        if (!users.has(n.recipientId)) return false;
         const data = n.data === null ? null : JSON.stringify(n.data);
-        return (
-          run(
-            'INSERT INTO notification (id, "recipientId", kind, title, body, url, data, "createdAt") SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM "user" WHERE id = ?)',
-            ...[n.id, n.recipientId, n.kind, n.title, n.body, n.url, data, sqliteDate(n.createdAt), n.recipientId],
-          ) === 1
-        );
+        insertNotification.run(n.id, n.recipientId, n.kind, n.title, n.body, n.url, data, sqliteDate(n.createdAt));
+        return true;
       }),
     read: (changes) =>
       changes.map(({ userId, id, at }): Applied['read'] => {
-        const changed = get<NotificationRow>(
-          `UPDATE notification SET "readAt" = ? WHERE id = ? AND "recipientId" = ? AND "readAt" IS NULL RETURNING ${columns}`,
-          ...[sqliteDate(at), id, userId],
-        );
+        const changed = markRead.get(sqliteDate(at), id, userId);
         if (changed) return { notification: notificationOf(changed), changed: true };
-        const current = get<NotificationRow>(
-          `SELECT ${columns} FROM notification WHERE id = ? AND "recipientId" = ?`,
-          ...[id, userId],
-        );
+        const current = findNotification.get(id, userId);
         return current ? { notification: notificationOf(current), changed: false } : null;
       }),
-    readAll: (changes) =>
-      changes.map(({ userId, at }) =>
-        run(
-          'UPDATE notification SET "readAt" = ? WHERE "recipientId" = ? AND "readAt" IS NULL',
-          sqliteDate(at),
-          userId,
-        ),
-      ),
+    readAll: (changes) => changes.map(({ userId, at }) => markAllRead.run(sqliteDate(at), userId).changes),
     delete: (changes) =>
       changes.map(({ userId, id }) => {
-        const deleted = get<{ readAt: string | null }>(
-          'DELETE FROM notification WHERE id = ? AND "recipientId" = ? RETURNING "readAt"',
-          ...[id, userId],
-        );
+        const deleted = deleteNotification.get(id, userId);
         return deleted ? { wasUnread: deleted.readAt === null } : null;
       }),
   };
@@ -133,23 +138,17 @@ export function createSqliteEngine(sql: SqliteSql): EventLogEngine {
   const writeBatch = sql.connection.transaction((changes: Change[]) => {
     const users = new Map<string, UserState>();
     for (const id of usersOf(changes)) {
-      const user = get<UserState>(
-        'SELECT "lastEventSeq" AS seq, (SELECT COUNT(*) FROM notification WHERE "recipientId" = ? AND "readAt" IS NULL) AS unread FROM "user" WHERE id = ?',
-        ...[id, id],
-      );
+      const user = userState.get(id, id);
       if (user) users.set(id, user);
     }
-    const applied = runsOf(changes).flatMap((changesOfKind) => applyRun(apply, changesOfKind));
+    const applied = runsOf(changes).flatMap((changesOfKind) => applyRun(apply, changesOfKind, users));
     const { outcomes, events } = sequence(changes, applied, users);
     const lastSeq = new Map<string, number>();
     for (const { userId, seq, event, at } of events) {
-      run(
-        'INSERT INTO user_event ("userId", seq, type, payload, "createdAt") VALUES (?, ?, ?, ?, ?)',
-        ...[userId, seq, event.type, JSON.stringify(event), sqliteDate(at)],
-      );
+      insertEvent.run(userId, seq, event.type, JSON.stringify(event), sqliteDate(at));
       lastSeq.set(userId, seq);
     }
-    for (const [userId, seq] of lastSeq) run('UPDATE "user" SET "lastEventSeq" = ? WHERE id = ?', seq, userId);
+    for (const [userId, seq] of lastSeq) setLastSeq.run(seq, userId);
     return outcomes;
   });
 
