@@ -1,3 +1,7 @@
+// server/store owns the database: its connections (this module), the one event-log writer
+// (event-log.ts, over one SQL module per engine: sqlite.ts, postgres.ts), the log as streams read
+// it (log-reader.ts), migrations and retention. It never imports schema, http or graphql: its
+// refusals are its own errors (errors.ts), which the schema answers as GraphQL errors.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { PrismaBetterSQLite3 } from '@prisma/adapter-better-sqlite3';

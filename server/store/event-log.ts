@@ -19,8 +19,10 @@ import { NoSuchRecipient, NotFound, type StoreError } from './errors.ts';
  * includes every write to those users that committed before ours). Sequence numbers are handed out
  * in the batch, in arrival order, only to changes that wrote something, and stored with the
  * events in the same transaction: a batch that rolls back takes its numbers with it, and the next
- * writer of that user cannot read the last number until this one committed. So a user's events
- * become visible in cursor order, without gaps, and each carries the exact unread count after it.
+ * writer of that user cannot read the last number until this one committed. Each change's effect
+ * on the unread count is added to the count read after the locks, in the same order as the
+ * changes are applied. So a user's events become visible in cursor order, without gaps, and each
+ * carries the exact unread count after it.
  *
  * Group commit: the changes that arrive while a batch is written (or, for the first, in one turn
  * of the event loop) make the next batch, so a commit is paid once for many changes. One batch is
@@ -45,7 +47,7 @@ export type ChangeOf<K extends ChangeKind> = Extract<Change, { kind: K }>;
 export interface Applied {
   /** Whether the notification was inserted: false when its recipient does not exist. */
   create: boolean;
-  /** The notification after the change, and whether it was unread before; null when the user has none with that id. */
+  /** The notification after the change, and whether this change read it (false: it was read already); null when the user has none with that id. */
   read: { notification: Notification; changed: boolean } | null;
   /** How many notifications were marked read. */
   readAll: number;
@@ -113,7 +115,7 @@ export interface EventLogEngine {
 export class BatchFailed extends Error {
   constructor(
     readonly cause: unknown,
-    /** later: nothing was written, the database was busy; alone: rolled back; never: it may have committed. */
+    /** retry later: the database was busy, nothing was done; retry alone: rolled back; give up: it may have committed. */
     readonly then: 'retry later' | 'retry alone' | 'give up',
   ) {
     super('the event log batch failed', { cause });
