@@ -5,24 +5,20 @@ import type { Metrics } from '../metrics.ts';
 import { type Db, readAll, readOne } from '../store/db.ts';
 import {
   decodeCursor,
+  type EventSubscriber,
   encodeCursor,
   type NotificationEventPayload,
   type ResyncReason,
   type StreamEndReason,
   type StreamEvent,
 } from './events.ts';
-import type { NotificationPubSub } from './pubsub.ts';
 import { SlotScheduler } from './scheduler.ts';
-
-export interface StreamStats {
-  totalConnections: number;
-  activeUsers: number;
-  connectionsPerUser: { userId: string; connectionCount: number }[];
-}
+import type { StreamStats } from './stats.ts';
 
 export interface StreamRegistryOptions {
   db: Db;
-  pubsub: NotificationPubSub;
+  /** Where each stream hears its user's events: the pub/sub. */
+  pubsub: EventSubscriber;
   log: Logger;
   metrics: Metrics;
   heartbeatMs: number;
