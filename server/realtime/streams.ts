@@ -1,8 +1,8 @@
-import { GraphQLError } from 'graphql';
 import { isBanned } from '../auth/credentials.ts';
 import { errorFields, type Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import { type Db, readAll, readOne } from '../store/db.ts';
+import { TooManyStreams } from './errors.ts';
 import {
   decodeCursor,
   type EventSubscriber,
@@ -24,7 +24,7 @@ export interface StreamRegistryOptions {
   heartbeatMs: number;
   /** Bytes of events a stream may hold for a client that is not reading before it is cut off. */
   maxBufferBytes: number;
-  /** Open streams one user may have; the next one is refused with TOO_MANY_STREAMS. */
+  /** Open streams one user may have; the next one is refused with TooManyStreams. */
   maxStreamsPerUser: number;
   /** How often streams check that the session or API key they were opened with is still valid. */
   credentialCheckMs: number;
@@ -160,7 +160,7 @@ export class StreamRegistry {
 
   /**
    * Takes a stream slot of `userId` for a single-connection reservation, or throws
-   * TOO_MANY_STREAMS when the user's open streams and reservations fill them all.
+   * TooManyStreams when the user's open streams and reservations fill them all.
    */
   reserve(userId: string): StreamReservation {
     this.#refuseOverLimit(userId);
@@ -184,9 +184,7 @@ export class StreamRegistry {
     const used = (this.#byUser.get(userId)?.size ?? 0) + this.idleReservations(userId);
     if (used < this.options.maxStreamsPerUser) return;
     this.options.metrics.streamsRefused.inc();
-    throw new GraphQLError(`At most ${this.options.maxStreamsPerUser} open streams per user.`, {
-      extensions: { code: 'TOO_MANY_STREAMS', http: { status: 429 } },
-    });
+    throw new TooManyStreams(this.options.maxStreamsPerUser);
   }
 
   #countIdle(userId: string, delta: number) {
