@@ -47,4 +47,13 @@ describe('server/ layers', () => {
     );
     expect(offending).toEqual([]);
   });
+
+  it("the web client does not decode the server's cursors (Pothos' `GPC:` format)", () => {
+    const web = path.join(import.meta.dirname, '..', 'web', 'src');
+    const sources = readdirSync(web, { recursive: true, encoding: 'utf8' }).filter(
+      (file) => /\.tsx?$/.test(file) && !file.startsWith(`gql${path.sep}`),
+    );
+    expect(sources.length).toBeGreaterThan(0);
+    expect(sources.filter((file) => readFileSync(path.join(web, file), 'utf8').includes('GPC:'))).toEqual([]);
+  });
 });
