@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signUp, type TestUser } from './helpers/auth.ts';
 import { notify } from './helpers/graphql.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
-import { subscribe, type TestSubscription } from './helpers/sse.ts';
+import { openRawStream, subscribe, type TestSubscription } from './helpers/sse.ts';
 
 // Everything an app runs (streams, their pings and heartbeats, the timers behind them) hangs off
 // that app: two apps in one process share nothing, and stopping one leaves the other untouched.
@@ -11,32 +11,14 @@ const query = /* GraphQL */ `subscription { notificationEvents { __typename curs
 
 /**
  * A stream written by Yoga's own pipeline (sse.ts' writer, pinged by the app's pinger): a body of
- * type application/graphql is one that only Yoga reads. Resolves with the blocks read so far.
+ * type application/graphql is one that only Yoga reads.
  */
-async function openThroughYoga(server: TestServer, user: TestUser) {
-  const controller = new AbortController();
-  const response = await fetch(`${server.url}/graphql`, {
+function openThroughYoga(server: TestServer, user: TestUser) {
+  return openRawStream(`${server.url}/graphql`, {
     method: 'POST',
     headers: { ...user.headers, accept: 'text/event-stream', 'content-type': 'application/graphql' },
     body: query,
-    signal: controller.signal,
   });
-  const blocks: string[] = [];
-  void (async () => {
-    const decoder = new TextDecoder();
-    let buffer = '';
-    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-      buffer += decoder.decode(chunk, { stream: true });
-      for (let end = buffer.indexOf('\n\n'); end !== -1; end = buffer.indexOf('\n\n')) {
-        blocks.push(buffer.slice(0, end));
-        buffer = buffer.slice(end + 2);
-      }
-    }
-  })().catch(() => undefined);
-  return {
-    events: () => blocks.filter((block) => !block.startsWith(':')),
-    close: () => controller.abort(),
-  };
 }
 
 describe('two apps in one process', () => {
