@@ -5,7 +5,12 @@ import { defineConfig } from 'vitest/config';
 const root = path.join(import.meta.dirname, '..');
 // Tests that do not touch a database run once, in the SQLite project; several instances sharing
 // one database, and PostgreSQL's own cases, run in the PostgreSQL project.
-const databaseFree = ['tests/schema-files.test.ts', 'tests/config.test.ts', 'tests/pinger.test.ts'];
+const databaseFree = [
+  'tests/schema-files.test.ts',
+  'tests/config.test.ts',
+  'tests/scheduler.test.ts',
+  'tests/layers.test.ts',
+];
 const postgresOnly = ['tests/cluster.test.ts', 'tests/group-commit-postgres.test.ts', 'tests/redis-restart.test.ts'];
 // The web client's unit tests: no server, no database, run once.
 const webUnit = 'tests/web/**';
