@@ -17,7 +17,7 @@ import { createDirectHttp } from './http/direct-http.ts';
 import { useMutationRateLimit } from './http/rate-limit.ts';
 import { useRequestParams } from './http/request-params.ts';
 import { createSingleConnection } from './http/single-connection.ts';
-import { useResumableSSE } from './http/sse.ts';
+import { createSsePinger, type SsePinger, useResumableSSE } from './http/sse.ts';
 import { loadWebClient } from './http/web-client.ts';
 import { createLogger, errorFields, type Logger } from './log.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
@@ -45,6 +45,8 @@ export interface App {
   readonly streams: StreamRegistry;
   /** What direct-http.ts serves below Yoga's HTTP layer: streams open now, operations run so far. */
   readonly direct: { readonly openStreams: number; readonly operations: number };
+  /** Pings the event streams Yoga's pipeline writes (sse.ts): this app's own, shared with no other. */
+  readonly pings: Pick<SsePinger, 'size' | 'ticking'>;
   /** graphql-sse's single-connection reservations held now (see single-connection.ts). */
   readonly singleConnection: { readonly reservations: number };
   readonly notifications: NotificationService;
@@ -124,6 +126,7 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
     fetch: (request) => Promise.resolve(yoga.fetch(request)),
   });
   const retention = startRetention(db.prisma, config.eventRetentionHours, log);
+  const pings = createSsePinger();
   const cors = {
     get origin() {
       return origins();
@@ -203,7 +206,7 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
       useGraphQLSSE({ endpoint: '/graphql/stream', ...singleConnection.handlerOptions }),
       singleConnection.plugin,
       useMutationRateLimit({ perUser: config.rateLimitPerMinute, perApiKey: config.apiKeyRateLimitPerMinute }, metrics),
-      useResumableSSE(),
+      useResumableSSE(pings),
       routes({ db: db.prisma, auth, pubsub, metrics, metricsToken: config.metricsToken, webClient }),
       streamHeaders(),
     ],
@@ -231,6 +234,7 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
     auth,
     streams: registry,
     direct,
+    pings,
     singleConnection,
     notifications,
     pubsub,

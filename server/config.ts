@@ -197,21 +197,22 @@ function readSecret(env: Env, production: boolean, dataDir: string): string {
 }
 
 function integer(env: Env, name: string, fallback: number, range: { min: number; max: number }) {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < range.min || value > range.max) {
-    throw new ConfigError(`${name} must be a whole number from ${range.min} to ${range.max}; got "${raw}".`);
-  }
-  return value;
+  return number(env, name, fallback, range, 'a whole number');
 }
 
-function number(env: Env, name: string, fallback: number, range: { min: number; max: number }) {
+function number(
+  env: Env,
+  name: string,
+  fallback: number,
+  range: { min: number; max: number },
+  kind: 'a number' | 'a whole number' = 'a number',
+) {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isFinite(value) || value < range.min || value > range.max) {
-    throw new ConfigError(`${name} must be a number from ${range.min} to ${range.max}; got "${raw}".`);
+  const valid = kind === 'a whole number' ? Number.isInteger(value) : Number.isFinite(value);
+  if (!valid || value < range.min || value > range.max) {
+    throw new ConfigError(`${name} must be ${kind} from ${range.min} to ${range.max}; got "${raw}".`);
   }
   return value;
 }

@@ -5,41 +5,11 @@ import { signUp } from './helpers/auth.ts';
 import { bigEvent } from './helpers/events.ts';
 import { createNotification, notify } from './helpers/graphql.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
-import { subscribe } from './helpers/sse.ts';
+import { openRawStream as openRaw, subscribe } from './helpers/sse.ts';
 
 // Distinct-connection streams (GET and JSON POST) and single JSON queries and mutations are
 // served below Yoga's HTTP layer by server/direct-http.ts; everything else on /graphql goes
 // through Yoga. These tests hold the two paths to the same answers.
-
-/** A raw SSE response read block by block (the blank-line-separated events, pings included). */
-async function openRaw(url: string, init: RequestInit) {
-  const controller = new AbortController();
-  const response = await fetch(url, { ...init, signal: controller.signal });
-  const blocks: string[] = [];
-  let failure: unknown;
-  void (async () => {
-    const decoder = new TextDecoder();
-    let buffer = '';
-    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-      buffer += decoder.decode(chunk, { stream: true });
-      for (let end = buffer.indexOf('\n\n'); end !== -1; end = buffer.indexOf('\n\n')) {
-        blocks.push(buffer.slice(0, end));
-        buffer = buffer.slice(end + 2);
-      }
-    }
-  })().catch((error: unknown) => {
-    if (!controller.signal.aborted) failure = error;
-  });
-  return {
-    response,
-    /** The `next` events so far, pings left out. */
-    events: () => {
-      if (failure) throw failure;
-      return blocks.filter((block) => !block.startsWith(':'));
-    },
-    close: () => controller.abort(),
-  };
-}
 
 const eventsQuery = /* GraphQL */ `subscription { notificationEvents { __typename cursor unreadCount ... on NotificationCreated { notification { id title body read } } } }`;
 

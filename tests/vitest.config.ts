@@ -5,20 +5,29 @@ import { defineConfig } from 'vitest/config';
 const root = path.join(import.meta.dirname, '..');
 // Tests that do not touch a database run once, in the SQLite project; several instances sharing
 // one database, and PostgreSQL's own cases, run in the PostgreSQL project.
-const databaseFree = ['tests/schema-files.test.ts', 'tests/config.test.ts', 'tests/pinger.test.ts'];
+const databaseFree = [
+  'tests/schema-files.test.ts',
+  'tests/config.test.ts',
+  'tests/scheduler.test.ts',
+  'tests/layers.test.ts',
+];
 const postgresOnly = ['tests/cluster.test.ts', 'tests/group-commit-postgres.test.ts', 'tests/redis-restart.test.ts'];
 // The web client's unit tests: no server, no database, run once.
 const webUnit = 'tests/web/**';
 
 const postgresUrl = process.env.TIDINGS_TEST_DATABASE_URL;
+// Each project that `extends: true` loads this file again: the notice is said once per run.
+const noticeSaid = globalThis as { tidingsPostgresNoticeSaid?: boolean };
 if (!postgresUrl) {
   if (process.env.CI === 'true') {
     throw new Error('TIDINGS_TEST_DATABASE_URL is required when CI=true: the suite must also run on PostgreSQL.');
   }
-  process.stderr.write(
-    '\n⚠ Skipping the PostgreSQL run of the suite: TIDINGS_TEST_DATABASE_URL is not set ' +
-      '(for example postgresql://postgres@127.0.0.1:5432/postgres).\n\n',
-  );
+  if (!noticeSaid.tidingsPostgresNoticeSaid)
+    process.stderr.write(
+      '\n⚠ Skipping the PostgreSQL run of the suite: TIDINGS_TEST_DATABASE_URL is not set ' +
+        '(for example postgresql://postgres@127.0.0.1:5432/postgres).\n\n',
+    );
+  noticeSaid.tidingsPostgresNoticeSaid = true;
 }
 
 export default defineConfig({

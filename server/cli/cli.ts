@@ -96,9 +96,7 @@ export async function runCli(argv: string[]): Promise<number> {
 
 async function createUser(args: string[]) {
   const { values } = parse(args, {
-    email: { type: 'string' },
-    password: { type: 'string' },
-    name: { type: 'string' },
+    ...stringFlags('email', 'password', 'name'),
     admin: { type: 'boolean', default: false },
   });
   const email = required(values.email, '--email');
@@ -116,12 +114,7 @@ async function createUser(args: string[]) {
 }
 
 async function createApiKey(args: string[]) {
-  const { values } = parse(args, {
-    name: { type: 'string' },
-    user: { type: 'string' },
-    'expires-in-days': { type: 'string' },
-    permissions: { type: 'string' },
-  });
+  const { values } = parse(args, stringFlags('name', 'user', 'expires-in-days', 'permissions'));
   const name = required(values.name, '--name');
   const scopes = values.permissions === undefined ? [...allScopes] : scopesFlag(values.permissions);
   const days = values['expires-in-days'] === undefined ? undefined : Number(values['expires-in-days']);
@@ -151,13 +144,7 @@ async function createApiKey(args: string[]) {
 }
 
 async function notify(args: string[]) {
-  const { values } = parse(args, {
-    to: { type: 'string' },
-    title: { type: 'string' },
-    body: { type: 'string' },
-    url: { type: 'string' },
-    kind: { type: 'string' },
-  });
+  const { values } = parse(args, stringFlags('to', 'title', 'body', 'url', 'kind'));
   const to = required(values.to, '--to');
   const title = required(values.title, '--title');
   // Checked before anything is opened, so a mistake is reported at once.
@@ -294,6 +281,11 @@ function scopesFlag(value: string): Scope[] {
   } catch (error) {
     throw new UsageError(`--permissions: ${messageOf(error)}.`);
   }
+}
+
+/** Options that each take a string value, for `parse`. */
+function stringFlags<K extends string>(...names: K[]): Record<K, { type: 'string' }> {
+  return Object.fromEntries(names.map((name) => [name, { type: 'string' }])) as Record<K, { type: 'string' }>;
 }
 
 function required(value: string | boolean | undefined, flag: string): string {

@@ -13,10 +13,11 @@ import {
 import { isAsyncIterable, isPromise, maskError, processRegularResult, type YogaServerInstance } from 'graphql-yoga';
 import { errorFields, type Logger } from '../log.ts';
 import type { StreamEvent } from '../realtime/events.ts';
+import { SlotScheduler } from '../realtime/scheduler.ts';
 import { NotificationStream } from '../realtime/streams.ts';
 import { type Context, lastEventIdOf, type Viewer } from '../schema/context.ts';
 import { paramsOfSearch as readSearch } from './request-params.ts';
-import { completeFrame, eventFrame, Pinger, pingEveryMs, pingFrame, streamHeaders } from './sse.ts';
+import { completeFrame, eventFrame, pingEveryMs, pingFrame, streamHeaders } from './sse.ts';
 
 export interface DirectHttpOptions {
   // biome-ignore lint/suspicious/noExplicitAny: Yoga's instance type is generic over contexts this module never reads.
@@ -89,7 +90,7 @@ const knownParams = new Set(['query', 'variables', 'operationName', 'extensions'
  */
 export function createDirectHttp(options: DirectHttpOptions) {
   const { yoga, log } = options;
-  const pings = new Pinger<ServerResponse>(options.pingMs ?? pingEveryMs, (res) => {
+  const pings = new SlotScheduler<ServerResponse>(options.pingMs ?? pingEveryMs, (res) => {
     if (res.destroyed || res.writableEnded) return false;
     // A client that has not taken the last bytes does not need another ping on top of them.
     if (res.writableLength === 0) res.write(pingFrame);

@@ -1,12 +1,12 @@
 import type { ServerResponse } from 'node:http';
 import type { GraphQLSSEPluginOptions } from '@graphql-yoga/plugin-graphql-sse';
-import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { createStreamTokens } from '../auth/stream-tokens.ts';
 import type { Logger } from '../log.ts';
+import { TooManyStreams } from '../realtime/errors.ts';
 import type { StreamConnection, StreamRegistry, StreamReservation } from '../realtime/streams.ts';
 import { invalidApiKey, type Viewer } from '../schema/context.ts';
-import { unauthenticated } from '../schema/errors.ts';
+import { tooManyStreams, unauthenticated } from '../schema/errors.ts';
 
 type Authenticate = NonNullable<GraphQLSSEPluginOptions['authenticate']>;
 type OnNext = NonNullable<GraphQLSSEPluginOptions['onNext']>;
@@ -100,8 +100,8 @@ export function createSingleConnection(options: SingleConnectionOptions) {
       try {
         reserve(token, viewer.userId);
       } catch (error) {
-        if (error instanceof GraphQLError) return errorResponse(429, 'TOO_MANY_STREAMS', error.message);
-        throw error;
+        if (!(error instanceof TooManyStreams)) throw error;
+        return errorResponse(429, 'TOO_MANY_STREAMS', tooManyStreams(error).message);
       }
       return token;
     }

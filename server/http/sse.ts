@@ -1,5 +1,6 @@
 import type { ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { SlotScheduler } from '../realtime/scheduler.ts';
 
 type Result = ExecutionResult & { extensions?: { cursor?: string } & Record<string, unknown> };
 
@@ -14,7 +15,7 @@ export interface CursorCarrier {
  * what a plain EventSource needs to resume, each `next` event with its cursor as the SSE `id:`
  * field, and the headers that keep proxies from buffering.
  */
-export function useResumableSSE(pingMs = pingEveryMs): Plugin {
+export function useResumableSSE(pings: SsePinger): Plugin {
   return {
     // Each result of a subscription gets extensions.cursor (whether or not the query selected it).
     onSubscribe() {
@@ -32,7 +33,7 @@ export function useResumableSSE(pingMs = pingEveryMs): Plugin {
     onResultProcess({ result, acceptableMediaTypes, setResultProcessor }) {
       if (!acceptableMediaTypes.includes('text/event-stream') || !isAsyncIterable(result)) return;
       setResultProcessor(
-        (input, fetchAPI) => sseResponse(input as AsyncIterable<Result>, fetchAPI, pingMs),
+        (input, fetchAPI) => sseResponse(input as AsyncIterable<Result>, fetchAPI, pings),
         'text/event-stream',
       );
     },
@@ -65,84 +66,26 @@ export function eventFrame(result: ExecutionResult, cursor: string | undefined):
   return `${id}event: next\ndata: ${JSON.stringify(publicResult(withCursor))}\n\n`;
 }
 
-/**
- * One timer pings every open stream, rather than a timer per stream: at 10,000 streams that is
- * 10,000 fewer timers to schedule, and no allocation per ping. Each tick pings one slot of
- * streams, so the writes are spread over the interval instead of arriving as one burst.
- * `ping` returns false for a stream that is gone, which then leaves.
- */
-export class Pinger<T> {
-  readonly #slots: Set<T>[];
-  readonly #slotOf = new Map<T, Set<T>>();
-  #tick = 0;
-  #timer: NodeJS.Timeout | undefined;
-
-  constructor(
-    private readonly everyMs: number,
-    private readonly ping: (stream: T) => boolean,
-  ) {
-    // A tick about every 20 ms, each pinging one slot's streams: small enough that no event
-    // waits long behind a tick's writes.
-    this.#slots = Array.from({ length: Math.max(1, Math.round(everyMs / 20)) }, () => new Set());
-  }
-
-  add(stream: T) {
-    // The slot pinged last: a new stream hears its first ping one interval after it opened, not
-    // at some moment right after the bytes that opened it.
-    const slot = this.#slots[(this.#tick + this.#slots.length - 1) % this.#slots.length] as Set<T>;
-    slot.add(stream);
-    this.#slotOf.set(stream, slot);
-    this.#timer ??= setInterval(() => this.#pingSlot(), this.everyMs / this.#slots.length);
-    this.#timer.unref();
-  }
-
-  delete(stream: T) {
-    const slot = this.#slotOf.get(stream);
-    if (!slot) return;
-    slot.delete(stream);
-    this.#slotOf.delete(stream);
-    if (this.#slotOf.size === 0 && this.#timer) {
-      clearInterval(this.#timer);
-      this.#timer = undefined;
-    }
-  }
-
-  /** Streams being pinged: for tests that check nothing is left behind. */
-  get size() {
-    return this.#slotOf.size;
-  }
-
-  #pingSlot() {
-    for (const stream of this.#slots[this.#tick++ % this.#slots.length] ?? []) {
-      if (!this.ping(stream)) this.delete(stream);
-    }
-  }
-}
-
 type Controller = ReadableStreamDefaultController<Uint8Array>;
 
-const pingers = new Map<number, Pinger<Controller>>();
+/** Pings the streams this module writes, one app's worth: every open stream, on one shared timer. */
+export type SsePinger = SlotScheduler<Controller>;
 
-function pingerOf(pingMs: number): Pinger<Controller> {
-  let pinger = pingers.get(pingMs);
-  if (!pinger) {
-    pinger = new Pinger<Controller>(pingMs, (controller) => {
-      if (controller.desiredSize === null) return false;
-      if (controller.desiredSize > 0) controller.enqueue(pingBytes);
-      return true;
-    });
-    pingers.set(pingMs, pinger);
-  }
-  return pinger;
+/** The pinger of one app's Yoga-written streams (an app builds one and hands it to useResumableSSE). */
+export function createSsePinger(pingMs = pingEveryMs): SsePinger {
+  return new SlotScheduler<Controller>(pingMs, (controller) => {
+    if (controller.desiredSize === null) return false;
+    if (controller.desiredSize > 0) controller.enqueue(pingBytes);
+    return true;
+  });
 }
 
 function sseResponse(
   results: AsyncIterable<Result>,
   fetchAPI: { ReadableStream: typeof ReadableStream; Response: typeof Response },
-  pingMs: number,
+  pings: SsePinger,
 ) {
   const iterator = results[Symbol.asyncIterator]();
-  const pings = pingerOf(pingMs);
   let stream: Controller | undefined;
   const body = new fetchAPI.ReadableStream<Uint8Array>({
     start(controller) {

@@ -46,6 +46,18 @@ export type ResyncReason = 'CURSOR_EXPIRED' | 'CURSOR_UNKNOWN';
 /** Everything the `notificationEvents` subscription can yield. */
 export type StreamEvent = NotificationEventPayload | StreamSignal;
 
+/** Where streams hear their users' events (the pub/sub, pubsub.ts): all the stream registry needs of it. */
+export interface EventSubscriber {
+  /** Starts listening at once (not when a consumer first pulls, as Yoga's `subscribe` does). */
+  listen(userId: string, onEvent: (event: NotificationEventPayload) => void): Listening;
+}
+
+export interface Listening {
+  stop(): void;
+  /** Resolves once the pub/sub confirms it is listening (at once in-process; a Redis SUBSCRIBE round trip otherwise). */
+  ready: Promise<void>;
+}
+
 export function snapshotOf(notification: Notification): NotificationSnapshot {
   return {
     id: notification.id,

@@ -4,8 +4,8 @@ import { createPubSub } from 'graphql-yoga';
 import { Redis } from 'ioredis';
 import { errorFields, type Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
-import type { NotificationEventPayload } from './events.ts';
-import type { StreamStats } from './streams.ts';
+import type { EventSubscriber, NotificationEventPayload } from './events.ts';
+import { type StreamStats, sumStats } from './stats.ts';
 
 /** What travels between instances: the event, and which instance published it. */
 export interface Envelope {
@@ -18,17 +18,9 @@ export type PubSubEvents = {
   'notification:event': [userId: string, envelope: Envelope];
 };
 
-export interface Listening {
-  stop(): void;
-  /** Resolves once the pub/sub confirms it is listening (at once in-process; a Redis SUBSCRIBE round trip otherwise). */
-  ready: Promise<void>;
-}
-
 /** The pub/sub that carries each user's notification events from mutations to their streams. */
-export interface NotificationPubSub {
+export interface NotificationPubSub extends EventSubscriber {
   publish(userId: string, event: NotificationEventPayload): void;
-  /** Starts listening at once (not when a consumer first pulls, as Yoga's `subscribe` does). */
-  listen(userId: string, onEvent: (event: NotificationEventPayload) => void): Listening;
   /** Listeners attached now: tests use it to prove closed streams leave none behind. */
   listenerCount(): number;
   /** Redis' state, or null when events stay in this process. */
@@ -247,21 +239,4 @@ export function createNotificationPubSub(options: PubSubOptions): NotificationPu
 /** The Redis channel of a user's events (as @graphql-yoga/redis-event-target names it). */
 function topicOf(userId: string): string {
   return `notification:event:${userId}`;
-}
-
-/** Adds up the statistics of several instances. */
-export function sumStats(all: StreamStats[]): StreamStats {
-  const perUser = new Map<string, number>();
-  let total = 0;
-  for (const stats of all) {
-    total += stats.totalConnections;
-    for (const { userId, connectionCount } of stats.connectionsPerUser) {
-      perUser.set(userId, (perUser.get(userId) ?? 0) + connectionCount);
-    }
-  }
-  return {
-    totalConnections: total,
-    activeUsers: perUser.size,
-    connectionsPerUser: [...perUser].map(([userId, connectionCount]) => ({ userId, connectionCount })),
-  };
 }

@@ -1,35 +1,32 @@
-import { GraphQLError } from 'graphql';
 import { errorFields, type Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
+import { TooManyStreams } from './errors.ts';
 import type { EventLogReader } from './event-log-reader.ts';
 import {
   decodeCursor,
+  type EventSubscriber,
   encodeCursor,
   type NotificationEventPayload,
   type ResyncReason,
   type StreamEndReason,
   type StreamEvent,
 } from './events.ts';
-import type { NotificationPubSub } from './pubsub.ts';
-
-export interface StreamStats {
-  totalConnections: number;
-  activeUsers: number;
-  connectionsPerUser: { userId: string; connectionCount: number }[];
-}
+import { SlotScheduler } from './scheduler.ts';
+import type { StreamStats } from './stats.ts';
 
 export interface StreamRegistryOptions {
   /** The per-user event log, as streams read it. */
   eventLog: EventLogReader;
   /** Which of the open streams' credentials have ended (server/auth/credentials.ts). */
   checkCredentials: CredentialCheck;
-  pubsub: NotificationPubSub;
+  /** Where each stream hears its user's events: the pub/sub. */
+  pubsub: EventSubscriber;
   log: Logger;
   metrics: Metrics;
   heartbeatMs: number;
   /** Bytes of events a stream may hold for a client that is not reading before it is cut off. */
   maxBufferBytes: number;
-  /** Open streams one user may have; the next one is refused with TOO_MANY_STREAMS. */
+  /** Open streams one user may have; the next one is refused with TooManyStreams. */
   maxStreamsPerUser: number;
   /** How often streams check that the session or API key they were opened with is still valid. */
   credentialCheckMs: number;
@@ -77,12 +74,6 @@ export class StreamReservation {
   constructor(readonly userId: string) {}
 }
 
-/**
- * The heartbeat timer ticks about this often, each tick beating the streams of one slot, so the
- * work (a GraphQL result per stream) is spread evenly over the interval.
- */
-const heartbeatTickMs = 20;
-
 /** Events read from the log per query while replaying. */
 const replayPage = 500;
 
@@ -96,24 +87,37 @@ export class StreamRegistry {
   /** Reservations without a stream in them, per user: each holds a stream slot. */
   readonly #idleReservations = new Map<string, number>();
   #total = 0;
-  #heartbeat: NodeJS.Timeout | undefined;
-  /** Streams by heartbeat slot: each tick of the shared timer beats one slot's streams. */
-  readonly #slots: Set<NotificationStream>[];
-  readonly #slotOf = new Map<NotificationStream, Set<NotificationStream>>();
-  #tick = 0;
+  /**
+   * Beats every stream once per heartbeatMs, spread over the interval: at 10,000 streams, beating
+   * all at once stalled every event behind it for the better part of a second, and even a tenth
+   * of them at once for about 150 ms.
+   */
+  readonly #heartbeats: SlotScheduler<NotificationStream>;
   #credentialCheck: NodeJS.Timeout | undefined;
   /** What every stream needs of the registry: one object for all, not closures for each. */
   readonly #shared: SharedStreamOptions;
 
   constructor(private readonly options: StreamRegistryOptions) {
-    const slots = Math.max(1, Math.round(options.heartbeatMs / heartbeatTickMs));
-    this.#slots = Array.from({ length: slots }, () => new Set());
+    this.#heartbeats = new SlotScheduler(options.heartbeatMs, (stream) => {
+      stream.heartbeat(now());
+      return true;
+    });
+    // One event object is shared by all of a user's streams: its size is reckoned once.
+    const sizes = new WeakMap<StreamEvent, number>();
     this.#shared = {
       maxBufferBytes: options.maxBufferBytes,
       log: options.log,
       metrics: options.metrics,
       loadEvents: (userId, afterSeq, beforeSeq, limit) => options.eventLog.read(userId, afterSeq, beforeSeq, limit),
       remove: (stream) => this.#remove(stream),
+      sizeOf: (event) => {
+        let size = sizes.get(event);
+        if (size === undefined) {
+          size = wireSize(event);
+          sizes.set(event, size);
+        }
+        return size;
+      },
     };
   }
 
@@ -164,7 +168,7 @@ export class StreamRegistry {
 
   /**
    * Takes a stream slot of `userId` for a single-connection reservation, or throws
-   * TOO_MANY_STREAMS when the user's open streams and reservations fill them all.
+   * TooManyStreams when the user's open streams and reservations fill them all.
    */
   reserve(userId: string): StreamReservation {
     this.#refuseOverLimit(userId);
@@ -188,9 +192,7 @@ export class StreamRegistry {
     const used = (this.#byUser.get(userId)?.size ?? 0) + this.idleReservations(userId);
     if (used < this.options.maxStreamsPerUser) return;
     this.options.metrics.streamsRefused.inc();
-    throw new GraphQLError(`At most ${this.options.maxStreamsPerUser} open streams per user.`, {
-      extensions: { code: 'TOO_MANY_STREAMS', http: { status: 429 } },
-    });
+    throw new TooManyStreams(this.options.maxStreamsPerUser);
   }
 
   #countIdle(userId: string, delta: number) {
@@ -239,7 +241,7 @@ export class StreamRegistry {
 
   /** Whether a timer is running: for tests that check nothing is left behind. */
   get hasTimer() {
-    return this.#heartbeat !== undefined || this.#credentialCheck !== undefined;
+    return this.#heartbeats.ticking || this.#credentialCheck !== undefined;
   }
 
   *#all() {
@@ -253,11 +255,8 @@ export class StreamRegistry {
     this.#total++;
     this.options.metrics.openStreams.set(this.#total);
     this.options.metrics.activeUsers.set(this.#byUser.size);
-    // The slot beaten last: a stream hears its first heartbeat one interval after it opened.
-    const slot = this.#slots[(this.#tick + this.#slots.length - 1) % this.#slots.length] as Set<NotificationStream>;
-    slot.add(stream);
-    this.#slotOf.set(stream, slot);
-    this.#heartbeat ??= setInterval(() => this.#beat(), this.options.heartbeatMs / this.#slots.length);
+    // A stream hears its first heartbeat one interval after it opened.
+    this.#heartbeats.add(stream);
     this.#credentialCheck ??= setInterval(() => void this.#checkCredentials(), this.options.credentialCheckMs);
     this.options.log.info('stream opened', {
       userId: stream.userId,
@@ -272,16 +271,13 @@ export class StreamRegistry {
     const { reservation } = stream;
     // The reservation's last stream gives the slot back to the reservation, while it lasts.
     if (reservation && --reservation.streams === 0 && !reservation.released) this.#countIdle(stream.userId, 1);
-    this.#slotOf.get(stream)?.delete(stream);
-    this.#slotOf.delete(stream);
+    this.#heartbeats.delete(stream);
     if (streams.size === 0) this.#byUser.delete(stream.userId);
     this.#total--;
     this.options.metrics.openStreams.set(this.#total);
     this.options.metrics.activeUsers.set(this.#byUser.size);
     if (this.#total === 0) {
-      clearInterval(this.#heartbeat);
       clearInterval(this.#credentialCheck);
-      this.#heartbeat = undefined;
       this.#credentialCheck = undefined;
     }
     this.options.log.info('stream closed', {
@@ -290,19 +286,6 @@ export class StreamRegistry {
       totalStreams: this.#total,
       reason: stream.closeReason,
     });
-  }
-
-  /**
-   * Beats one slot of streams per tick, so every stream hears from the server every heartbeatMs
-   * while the work (a GraphQL result per stream) is spread over the interval: at 10,000 streams,
-   * beating all at once stalled every event behind it for the better part of a second, and even
-   * a tenth of them at once for about 150 ms.
-   */
-  #beat() {
-    const slot = this.#slots[this.#tick++ % this.#slots.length];
-    if (!slot?.size) return;
-    const at = new Date().toISOString();
-    for (const stream of slot) stream.heartbeat(at);
   }
 
   /**
@@ -350,6 +333,8 @@ interface SharedStreamOptions {
   metrics: Metrics;
   /** Takes a closed stream out of the registry. */
   remove: (stream: NotificationStream) => void;
+  /** About how many bytes an event takes on the wire, reckoned once per event for all its streams. */
+  sizeOf: (event: StreamEvent) => number;
 }
 
 /**
@@ -426,7 +411,7 @@ export class NotificationStream implements AsyncIterableIterator<StreamEvent> {
     if (this.#closed) return;
     if (this.#held) {
       this.#held.push(event);
-      this.#heldBytes += sizeOf(event);
+      this.#heldBytes += this.options.sizeOf(event);
       this.#checkBuffer();
       return;
     }
@@ -606,7 +591,7 @@ export class NotificationStream implements AsyncIterableIterator<StreamEvent> {
       if (!this.#sink.write(event)) this.#paused = true;
     } else {
       this.#queue.push(event);
-      this.#queuedBytes += sizeOf(event);
+      this.#queuedBytes += this.options.sizeOf(event);
     }
     this.#checkBuffer();
   }
@@ -629,7 +614,7 @@ export class NotificationStream implements AsyncIterableIterator<StreamEvent> {
   next(): Promise<IteratorResult<StreamEvent>> {
     const event = this.#queue.shift();
     if (event) {
-      this.#queuedBytes -= sizeOf(event);
+      this.#queuedBytes -= this.options.sizeOf(event);
       return Promise.resolve({ value: event, done: false });
     }
     if (this.#closed) return Promise.resolve({ value: undefined, done: true });
@@ -673,7 +658,7 @@ export class NotificationStream implements AsyncIterableIterator<StreamEvent> {
       while (!this.#paused) {
         const event = this.#queue.shift();
         if (event) {
-          this.#queuedBytes -= sizeOf(event);
+          this.#queuedBytes -= this.options.sizeOf(event);
           if (!sink.write(event)) this.#paused = true;
         } else if (this.#closed) {
           if (!this.#sinkEnded) {
@@ -740,14 +725,7 @@ function isLogged(event: StreamEvent): event is NotificationEventPayload {
   return !event.type.startsWith('NotificationStream');
 }
 
-const sizes = new WeakMap<object, number>();
-
-/** About how many bytes an event takes on the wire; one event object is shared by all of a user's streams. */
-function sizeOf(event: StreamEvent): number {
-  let size = sizes.get(event);
-  if (size === undefined) {
-    size = JSON.stringify(event).length + 64;
-    sizes.set(event, size);
-  }
-  return size;
+/** About how many bytes an event takes on the wire. */
+function wireSize(event: StreamEvent): number {
+  return JSON.stringify(event).length + 64;
 }

@@ -1,4 +1,5 @@
 import { GraphQLError } from 'graphql';
+import { TooManyStreams } from '../realtime/errors.ts';
 import { NoSuchRecipient, NotFound } from '../store/errors.ts';
 
 /** No session and no API key: the client must sign in (HTTP 401 where a status can be set). */
@@ -43,4 +44,14 @@ export function badRequest(field: string, message: string) {
   return new GraphQLError(`${field}: ${message}`, {
     extensions: { code: 'BAD_REQUEST', field, http: { status: 400 } },
   });
+}
+
+/** A user's stream slots are all taken (TIDINGS_MAX_STREAMS_PER_USER): HTTP 429. */
+export function tooManyStreams(refused: TooManyStreams) {
+  return new GraphQLError(refused.message, { extensions: { code: 'TOO_MANY_STREAMS', http: { status: 429 } } });
+}
+
+/** The realtime core's refusals as the GraphQL errors clients see; anything else unchanged (and masked). */
+export function fromRealtime(error: unknown): unknown {
+  return error instanceof TooManyStreams ? tooManyStreams(error) : error;
 }

@@ -1,7 +1,7 @@
 import { notificationOf, type StreamEvent } from '../realtime/events.ts';
 import { builder } from './builder.ts';
 import { may, requireViewer } from './context.ts';
-import { forbidden } from './errors.ts';
+import { forbidden, fromRealtime } from './errors.ts';
 import { Notification } from './notification.ts';
 
 type EventOf<T extends StreamEvent['type']> = Extract<StreamEvent, { type: T }>;
@@ -113,13 +113,17 @@ builder.subscriptionField('notificationEvents', (t) =>
     },
     subscribe: (_root, { after }, ctx) => {
       const viewer = requireViewer(ctx);
-      return ctx.streams.open(viewer.userId, {
-        after: after ?? ctx.lastEventId,
-        credential: viewer.credential,
-        connection: ctx.res,
-        signal: ctx.signal,
-        reservation: ctx.streamReservation,
-      });
+      return ctx.streams
+        .open(viewer.userId, {
+          after: after ?? ctx.lastEventId,
+          credential: viewer.credential,
+          connection: ctx.res,
+          signal: ctx.signal,
+          reservation: ctx.streamReservation,
+        })
+        .catch((error: unknown) => {
+          throw fromRealtime(error);
+        });
     },
     resolve: (event, _args, ctx) => {
       ctx.streamCursor = event.cursor;

@@ -120,3 +120,36 @@ export function subscribe(
     },
   };
 }
+
+/**
+ * A raw SSE response read block by block (the blank-line-separated events, pings included), for
+ * tests about the bytes and the path a stream takes rather than its GraphQL results.
+ */
+export async function openRawStream(url: string, init: RequestInit) {
+  const controller = new AbortController();
+  const response = await fetch(url, { ...init, signal: controller.signal });
+  const blocks: string[] = [];
+  let failure: unknown;
+  void (async () => {
+    const decoder = new TextDecoder();
+    let buffer = '';
+    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+      buffer += decoder.decode(chunk, { stream: true });
+      for (let end = buffer.indexOf('\n\n'); end !== -1; end = buffer.indexOf('\n\n')) {
+        blocks.push(buffer.slice(0, end));
+        buffer = buffer.slice(end + 2);
+      }
+    }
+  })().catch((error: unknown) => {
+    if (!controller.signal.aborted) failure = error;
+  });
+  return {
+    response,
+    /** The `next` events so far, pings left out. */
+    events: () => {
+      if (failure) throw failure;
+      return blocks.filter((block) => !block.startsWith(':'));
+    },
+    close: () => controller.abort(),
+  };
+}

@@ -15,7 +15,7 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  */
 type Documents = {
     "\n  fragment NotificationFields on Notification {\n    id\n    kind\n    title\n    body\n    url\n    read\n    readAt\n    createdAt\n  }\n": typeof types.NotificationFieldsFragmentDoc,
-    "\n  query Notifications($first: Int!, $after: String, $unreadOnly: Boolean) {\n    notifications(first: $first, after: $after, unreadOnly: $unreadOnly) {\n      edges {\n        cursor\n        node {\n          ...NotificationFields\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n": typeof types.NotificationsDocument,
+    "\n  query Notifications($first: Int!, $after: String, $unreadOnly: Boolean) {\n    notifications(first: $first, after: $after, unreadOnly: $unreadOnly) {\n      edges {\n        node {\n          ...NotificationFields\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n": typeof types.NotificationsDocument,
     "\n  query UnreadNotificationCount {\n    unreadNotificationCount\n  }\n": typeof types.UnreadNotificationCountDocument,
     "\n  mutation MarkNotificationRead($id: ID!) {\n    markNotificationRead(id: $id) {\n      id\n      read\n      readAt\n    }\n  }\n": typeof types.MarkNotificationReadDocument,
     "\n  mutation MarkAllNotificationsRead {\n    markAllNotificationsRead {\n      count\n      readAt\n    }\n  }\n": typeof types.MarkAllNotificationsReadDocument,
@@ -23,13 +23,13 @@ type Documents = {
     "\n  mutation CreateNotification($input: CreateNotificationInput!) {\n    createNotification(input: $input) {\n      id\n      recipientId\n    }\n  }\n": typeof types.CreateNotificationDocument,
     "\n  subscription NotificationEvents($after: String) {\n    notificationEvents(after: $after) {\n      __typename\n      cursor\n      unreadCount\n      ... on NotificationCreated {\n        notification {\n          ...NotificationFields\n        }\n      }\n      ... on NotificationRead {\n        notification {\n          id\n          read\n          readAt\n        }\n      }\n      ... on NotificationDeleted {\n        notificationId\n      }\n      ... on AllNotificationsRead {\n        readAt\n        count\n      }\n      ... on NotificationStreamReady {\n        replayed\n        heartbeatMs\n      }\n      ... on NotificationStreamResync {\n        resyncReason: reason\n      }\n      ... on NotificationStreamEnded {\n        endReason: reason\n      }\n    }\n  }\n": typeof types.NotificationEventsDocument,
     "\n  query Me {\n    me {\n      id\n      email\n      name\n      role\n    }\n  }\n": typeof types.MeDocument,
-    "\n  fragment NotificationEdgeFields on NotificationEdge {\n    cursor\n    node {\n      ...NotificationFields\n    }\n  }\n": typeof types.NotificationEdgeFieldsFragmentDoc,
+    "\n  fragment NotificationEdgeFields on NotificationEdge {\n    node {\n      ...NotificationFields\n    }\n  }\n": typeof types.NotificationEdgeFieldsFragmentDoc,
     "\n  fragment NotificationReadState on Notification {\n    id\n    read\n    readAt\n  }\n": typeof types.NotificationReadStateFragmentDoc,
     "\n  query CachedUnreadNotificationCount {\n    unreadNotificationCount\n  }\n": typeof types.CachedUnreadNotificationCountDocument,
 };
 const documents: Documents = {
     "\n  fragment NotificationFields on Notification {\n    id\n    kind\n    title\n    body\n    url\n    read\n    readAt\n    createdAt\n  }\n": types.NotificationFieldsFragmentDoc,
-    "\n  query Notifications($first: Int!, $after: String, $unreadOnly: Boolean) {\n    notifications(first: $first, after: $after, unreadOnly: $unreadOnly) {\n      edges {\n        cursor\n        node {\n          ...NotificationFields\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n": types.NotificationsDocument,
+    "\n  query Notifications($first: Int!, $after: String, $unreadOnly: Boolean) {\n    notifications(first: $first, after: $after, unreadOnly: $unreadOnly) {\n      edges {\n        node {\n          ...NotificationFields\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n": types.NotificationsDocument,
     "\n  query UnreadNotificationCount {\n    unreadNotificationCount\n  }\n": types.UnreadNotificationCountDocument,
     "\n  mutation MarkNotificationRead($id: ID!) {\n    markNotificationRead(id: $id) {\n      id\n      read\n      readAt\n    }\n  }\n": types.MarkNotificationReadDocument,
     "\n  mutation MarkAllNotificationsRead {\n    markAllNotificationsRead {\n      count\n      readAt\n    }\n  }\n": types.MarkAllNotificationsReadDocument,
@@ -37,7 +37,7 @@ const documents: Documents = {
     "\n  mutation CreateNotification($input: CreateNotificationInput!) {\n    createNotification(input: $input) {\n      id\n      recipientId\n    }\n  }\n": types.CreateNotificationDocument,
     "\n  subscription NotificationEvents($after: String) {\n    notificationEvents(after: $after) {\n      __typename\n      cursor\n      unreadCount\n      ... on NotificationCreated {\n        notification {\n          ...NotificationFields\n        }\n      }\n      ... on NotificationRead {\n        notification {\n          id\n          read\n          readAt\n        }\n      }\n      ... on NotificationDeleted {\n        notificationId\n      }\n      ... on AllNotificationsRead {\n        readAt\n        count\n      }\n      ... on NotificationStreamReady {\n        replayed\n        heartbeatMs\n      }\n      ... on NotificationStreamResync {\n        resyncReason: reason\n      }\n      ... on NotificationStreamEnded {\n        endReason: reason\n      }\n    }\n  }\n": types.NotificationEventsDocument,
     "\n  query Me {\n    me {\n      id\n      email\n      name\n      role\n    }\n  }\n": types.MeDocument,
-    "\n  fragment NotificationEdgeFields on NotificationEdge {\n    cursor\n    node {\n      ...NotificationFields\n    }\n  }\n": types.NotificationEdgeFieldsFragmentDoc,
+    "\n  fragment NotificationEdgeFields on NotificationEdge {\n    node {\n      ...NotificationFields\n    }\n  }\n": types.NotificationEdgeFieldsFragmentDoc,
     "\n  fragment NotificationReadState on Notification {\n    id\n    read\n    readAt\n  }\n": types.NotificationReadStateFragmentDoc,
     "\n  query CachedUnreadNotificationCount {\n    unreadNotificationCount\n  }\n": types.CachedUnreadNotificationCountDocument,
 };
@@ -63,7 +63,7 @@ export function graphql(source: "\n  fragment NotificationFields on Notification
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query Notifications($first: Int!, $after: String, $unreadOnly: Boolean) {\n    notifications(first: $first, after: $after, unreadOnly: $unreadOnly) {\n      edges {\n        cursor\n        node {\n          ...NotificationFields\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n"): (typeof documents)["\n  query Notifications($first: Int!, $after: String, $unreadOnly: Boolean) {\n    notifications(first: $first, after: $after, unreadOnly: $unreadOnly) {\n      edges {\n        cursor\n        node {\n          ...NotificationFields\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n"];
+export function graphql(source: "\n  query Notifications($first: Int!, $after: String, $unreadOnly: Boolean) {\n    notifications(first: $first, after: $after, unreadOnly: $unreadOnly) {\n      edges {\n        node {\n          ...NotificationFields\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n"): (typeof documents)["\n  query Notifications($first: Int!, $after: String, $unreadOnly: Boolean) {\n    notifications(first: $first, after: $after, unreadOnly: $unreadOnly) {\n      edges {\n        node {\n          ...NotificationFields\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -95,7 +95,7 @@ export function graphql(source: "\n  query Me {\n    me {\n      id\n      email
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  fragment NotificationEdgeFields on NotificationEdge {\n    cursor\n    node {\n      ...NotificationFields\n    }\n  }\n"): (typeof documents)["\n  fragment NotificationEdgeFields on NotificationEdge {\n    cursor\n    node {\n      ...NotificationFields\n    }\n  }\n"];
+export function graphql(source: "\n  fragment NotificationEdgeFields on NotificationEdge {\n    node {\n      ...NotificationFields\n    }\n  }\n"): (typeof documents)["\n  fragment NotificationEdgeFields on NotificationEdge {\n    node {\n      ...NotificationFields\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -19,7 +19,6 @@ export const NotificationsQuery = graphql(/* GraphQL */ `
   query Notifications($first: Int!, $after: String, $unreadOnly: Boolean) {
     notifications(first: $first, after: $after, unreadOnly: $unreadOnly) {
       edges {
-        cursor
         node {
           ...NotificationFields
         }

@@ -6,13 +6,18 @@ import type {
   NotificationReadStateFragment,
 } from '../gql/graphql.ts';
 import { graphql } from '../gql/index.ts';
+import schema from '../gql/introspection.ts';
 
 /** One event of the `notificationEvents` stream, as the web client selects it. */
 export type StreamEvent = NotificationEventsSubscription['notificationEvents'];
 
+/**
+ * What an updater writes for an edge it inserts. No cursor: lists page by `pageInfo.endCursor`
+ * (relayPagination reads an edge's cursor only for a page without one), and cursors are the
+ * server's to make.
+ */
 const NotificationEdgeFragment = graphql(/* GraphQL */ `
   fragment NotificationEdgeFields on NotificationEdge {
-    cursor
     node {
       ...NotificationFields
     }
@@ -85,6 +90,9 @@ export function notificationCacheOptions(): CacheExchangeOpts {
   };
 
   return {
+    // The schema's types (generated): fragments on the NotificationEvent interface match by its
+    // possible types, not by graphcache's heuristic.
+    schema,
     keys: {
       // An edge is one notification's place in a list; keying it by the notification lets an
       // updater add the same edge to several lists and find it again.
@@ -226,7 +234,7 @@ function addToLists(cache: Cache, notification: NotificationFieldsFragment) {
   const targets = lists.filter((list) => list.firstPage && !alreadyListed(list.unreadOnly));
   if (targets.length === 0) return;
 
-  const edge = { __typename: 'NotificationEdge', cursor: cursorOf(notification.id), node: notification } as const;
+  const edge = { __typename: 'NotificationEdge', node: notification } as const;
   cache.writeFragment(NotificationEdgeFragment, edge);
   const edgeKey = cache.keyOfEntity(edge as unknown as Data);
   if (!edgeKey) return;
@@ -302,9 +310,4 @@ function adjustUnreadCount(cache: Cache, delta: number) {
   cache.updateQuery({ query: UnreadCount }, (data) =>
     data ? { ...data, unreadNotificationCount: Math.max(0, data.unreadNotificationCount + delta) } : data,
   );
-}
-
-/** The cursor the server gives this notification's edge (Pothos: base64 of `GPC:S:<id>`). */
-function cursorOf(id: string): string {
-  return btoa(`GPC:S:${id}`);
 }

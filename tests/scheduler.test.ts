@@ -1,10 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Pinger } from '../server/http/sse.ts';
+import { SlotScheduler } from '../server/realtime/scheduler.ts';
 
-// The shared ping timer of every open stream, on vitest's fake clock: which stream is pinged
-// when is a matter of ticks, not of this machine's speed.
+// The one timer that pings (and heartbeats) every open stream, on vitest's fake clock: which
+// stream is pinged when is a matter of ticks, not of this machine's speed.
 
-describe('the shared pinger', () => {
+describe('the slot scheduler of pings and heartbeats', () => {
   beforeEach(() => {
     vi.useFakeTimers();
   });
@@ -14,7 +14,7 @@ describe('the shared pinger', () => {
 
   it('pings each stream once per interval, the first time one interval after it was added', () => {
     const pinged: string[] = [];
-    const pinger = new Pinger<string>(1_000, (stream) => {
+    const pinger = new SlotScheduler<string>(1_000, (stream) => {
       pinged.push(stream);
       return true;
     });
@@ -35,7 +35,7 @@ describe('the shared pinger', () => {
 
   it('drops a stream whose ping says it is gone, and stops its timer when none is left', () => {
     let alive = true;
-    const pinger = new Pinger<string>(1_000, () => alive);
+    const pinger = new SlotScheduler<string>(1_000, () => alive);
     pinger.add('a');
     expect(vi.getTimerCount()).toBe(1);
     alive = false;
