@@ -11,9 +11,7 @@ import { startServer, type TestServer } from './helpers/server.ts';
 
 const root = path.join(import.meta.dirname, '..');
 const rawSqlModules = [
-  'server/store/sqlite.ts',
-  'server/store/postgres.ts',
-  'server/store/log-reader.ts',
+  ...['sqlite.ts', 'postgres.ts', 'log-reader.ts'].map((file) => `server/store/${file}`),
   'server/auth/credentials.ts',
 ];
 
