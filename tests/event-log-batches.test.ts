@@ -1,5 +1,7 @@
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NotificationEventPayload } from '../server/realtime/events.ts';
+import { sqliteFile } from '../server/store/db.ts';
 import { NotFound } from '../server/store/errors.ts';
 import { signUp, type TestUser } from './helpers/auth.ts';
 import { provider } from './helpers/database.ts';
@@ -144,4 +146,28 @@ describe('changes of every kind in one group commit', () => {
       [6, 'AllNotificationsRead', 0],
     ]);
   });
+
+  it.skipIf(provider !== 'sqlite')(
+    'on SQLite, changes wait while another connection holds the write lock, then commit in order',
+    async () => {
+      const alice = await signUp(server);
+      const [, h2] = await history(alice);
+      // Another connection to the file (Prisma's, another process) in the middle of a write.
+      const other = new Database(sqliteFile(server.config.databaseUrl));
+      other.exec('BEGIN IMMEDIATE');
+      const writes = Promise.allSettled([
+        service().create({ recipientId: alice.id, title: 'waited' }),
+        service().markRead(alice.id, h2),
+      ]);
+      // Several turns of the event loop: the batch meets SQLITE_BUSY and tries again meanwhile.
+      for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setImmediate(resolve));
+      other.exec('COMMIT');
+      other.close();
+      expect((await writes).map((result) => result.status)).toEqual(['fulfilled', 'fulfilled']);
+      expect((await logOf(server, alice)).slice(4).map((row) => [row.seq, row.type, row.unreadCount])).toEqual([
+        [5, 'NotificationCreated', 3],
+        [6, 'NotificationRead', 2],
+      ]);
+    },
+  );
 });
