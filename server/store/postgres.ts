@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { Notification } from '../generated/prisma/sqlite/client.ts';
 import {
+  type Applied,
   type ApplyTable,
   applyRun,
   BatchFailed,
@@ -172,20 +173,25 @@ async function writeInTransaction(sql: PostgresSql, client: pg.PoolClient, chang
       return creates.map(({ notification: n }) => locked.has(n.recipientId));
     },
     async read(reads) {
-      const applied = [];
+      const applied: Applied['read'][] = [];
       for (const { userId, id, at } of reads) {
-        const changed = await query<Notification>(
-          `UPDATE notification SET "readAt" = $3 WHERE id = $1 AND "recipientId" = $2 AND "readAt" IS NULL RETURNING ${columns}`,
-          [id, userId, at.toISOString()],
-        );
-        const current = changed.rows[0]
-          ? undefined
-          : await query<Notification>(`SELECT ${columns} FROM notification WHERE id = $1 AND "recipientId" = $2`, [
-              id,
-              userId,
-            ]);
-        const notification = changed.rows[0] ?? current?.rows[0];
-        applied.push(notification ? { notification, changed: !current } : null);
+        const [changed] = (
+          await query<Notification>(
+            `UPDATE notification SET "readAt" = $3 WHERE id = $1 AND "recipientId" = $2 AND "readAt" IS NULL RETURNING ${columns}`,
+            [id, userId, at.toISOString()],
+          )
+        ).rows;
+        if (changed) {
+          applied.push({ notification: changed, changed: true });
+          continue;
+        }
+        const [current] = (
+          await query<Notification>(`SELECT ${columns} FROM notification WHERE id = $1 AND "recipientId" = $2`, [
+            id,
+            userId,
+          ])
+        ).rows;
+        applied.push(current ? { notification: current, changed: false } : null);
       }
       return applied;
     },
