@@ -1,3 +1,8 @@
+// server/auth owns who is calling: Better Auth (this module: sessions, API keys, admin, the
+// sign-in limits of sign-in-limits.ts), the credential fast path held to Better Auth's rules by a
+// contract test (credentials.ts), what keys and admins may do (scopes.ts), and single-connection
+// stream tokens (stream-tokens.ts). It never imports http or schema, and never copies Better
+// Auth's security logic: what it cannot ask Better Auth per request, the contract test pins.
 import { apiKey } from '@better-auth/api-key';
 import { betterAuth } from 'better-auth';
 import { prismaAdapter } from 'better-auth/adapters/prisma';

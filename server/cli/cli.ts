@@ -1,3 +1,6 @@
+// server/cli owns `npx tidings …`: serve, migrate, users, API keys and notify. It builds what it
+// needs from config, auth and store, or goes through a running server's GraphQL API; it never
+// imports http.
 import { parseArgs } from 'node:util';
 import type { Auth } from '../auth/auth.ts';
 import { allScopes, parseScopes, permissionsOf, type Scope } from '../auth/scopes.ts';
