@@ -1,29 +1,28 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useGraphQLSSE } from '@graphql-yoga/plugin-graphql-sse';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
-import { getOperationAST, parse } from 'graphql';
-import { createYoga, type GraphQLParams, type Plugin } from 'graphql-yoga';
+import { createYoga, type Plugin } from 'graphql-yoga';
 import { type Auth, createAuth } from './auth/auth.ts';
 import { setClientAddress } from './auth/sign-in-limits.ts';
 import { createStreamTokens } from './auth/stream-tokens.ts';
 import { type Config, trustedOriginsOf } from './config.ts';
 import { limitBody } from './http/body-limit.ts';
 import { refuseCrossSite } from './http/csrf.ts';
-import { createDirectHttp } from './http/direct-http.ts';
+import { useSubscriptions } from './http/event-results.ts';
 import { useMutationRateLimit } from './http/rate-limit.ts';
 import { useRequestParams } from './http/request-params.ts';
 import { createSingleConnection } from './http/single-connection.ts';
 import { useResumableSSE } from './http/sse.ts';
+import { createStreamEndpoint } from './http/stream-endpoint.ts';
 import { loadWebClient } from './http/web-client.ts';
 import { createLogger, errorFields, type Logger } from './log.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { createNotificationPubSub, type NotificationPubSub } from './realtime/pubsub.ts';
 import { StreamRegistry } from './realtime/streams.ts';
-import { type Context, createViewerResolver, invalidApiKey, lastEventIdOf, type Viewer } from './schema/context.ts';
-import { unauthenticated } from './schema/errors.ts';
+import { type Context, createContextBuilder, createViewerResolver } from './schema/context.ts';
 import { schema } from './schema/index.ts';
 import { connectDatabase, type Db } from './store/db.ts';
 import { migrate } from './store/migrate.ts';
@@ -41,8 +40,8 @@ export interface App {
   readonly db: Db;
   readonly auth: Auth;
   readonly streams: StreamRegistry;
-  /** What direct-http.ts serves below Yoga's HTTP layer: streams open now, operations run so far. */
-  readonly direct: { readonly openStreams: number; readonly operations: number };
+  /** The distinct-connection stream endpoint (stream-endpoint.ts): streams it serves now. */
+  readonly streamEndpoint: { readonly openStreams: number };
   /** graphql-sse's single-connection reservations held now (see single-connection.ts). */
   readonly singleConnection: { readonly reservations: number };
   readonly notifications: NotificationService;
@@ -130,23 +129,7 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
     methods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
   };
 
-  const contextOf = (
-    viewer: Viewer | null,
-    res: Context['res'],
-    lastEventId: string | null,
-    apiKeySent: boolean,
-  ): Context => ({
-    db,
-    notifications,
-    streams: registry,
-    pubsub,
-    viewer,
-    apiKeyRefused: viewer === null && apiKeySent,
-    lastEventId,
-    res,
-    // Declared up front, so the resolver's write does not reshape a context held for a stream's life.
-    streamCursor: undefined,
-  });
+  const contextOf = createContextBuilder({ db, notifications, streams: registry, pubsub, viewerOf });
 
   const yoga = createYoga<Record<string, unknown>, Context>({
     schema,
@@ -162,19 +145,13 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
       warn: (...args) => log.warn(String(args[0])),
       error: (...args) => log.error(String(args[0]), args[1] === undefined ? undefined : errorFields(args[1])),
     },
-    context: async ({ request, params, ...serverContext }): Promise<Context> => {
-      const viewer = await viewerOf(request);
-      const apiKeySent = request.headers.has('x-api-key');
-      // A subscription without credentials is refused before its stream opens: HTTP 401.
-      if (!viewer && isSubscription(params)) throw apiKeySent ? invalidApiKey() : unauthenticated();
-      // On the stream endpoint, streams write through graphql-sse's queue: that is their connection.
-      const connection = singleConnection.connectionOf(request) ?? (serverContext as { res?: Context['res'] }).res;
-      return {
-        ...contextOf(viewer, connection, lastEventIdOf(request), apiKeySent),
+    context: ({ request, res }: { request: Request; res?: ServerResponse }) =>
+      contextOf(request, {
         signal: request.signal,
+        // On the stream endpoint, streams write through graphql-sse's queue; elsewhere through the response.
+        streamBuffer: singleConnection.bufferOf(request) ?? (res && responseBuffer(res)),
         streamReservation: singleConnection.reservationOf(request),
-      };
-    },
+      }),
     plugins: [
       useRequestParams(),
       EnvelopArmorPlugin({
@@ -200,17 +177,22 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
       useGraphQLSSE({ endpoint: '/graphql/stream', ...singleConnection.handlerOptions }),
       singleConnection.plugin,
       useMutationRateLimit({ perUser: config.rateLimitPerMinute, perApiKey: config.apiKeyRateLimitPerMinute }, metrics),
+      useSubscriptions(),
       useResumableSSE(),
       routes({ db, auth, pubsub, metrics, metricsToken: config.metricsToken, webClient }),
       streamHeaders(),
     ],
   });
 
-  const direct = createDirectHttp({ yoga, schema, endpoint: '/graphql', cors, viewerOf, contextOf, log });
+  const streamEndpoint = createStreamEndpoint({ yoga, endpoint: '/graphql', cors, contextOf, log });
+  const route = (req: IncomingMessage, res: ServerResponse) => {
+    if (streamEndpoint.routes(req)) streamEndpoint.serve(req, res);
+    else yoga(req, res);
+  };
   const server = createServer((req, res) => {
     setClientAddress(req, config.trustedProxies.length > 0);
     if (refuseCrossSite(req, res, (origin) => origins().includes(origin))) return;
-    limitBody(req, res, direct.handle);
+    limitBody(req, res, route);
   });
   const inFlight = trackResponses(server);
   const metricsServer = config.metricsPort === null ? null : createMetricsServer(metrics);
@@ -227,7 +209,7 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
     db,
     auth,
     streams: registry,
-    direct,
+    streamEndpoint,
     singleConnection,
     notifications,
     pubsub,
@@ -409,13 +391,14 @@ function refusedAs(code: string): ArmorRejectCallbacks {
   ];
 }
 
-function isSubscription(params: GraphQLParams): boolean {
-  if (!params.query) return false;
-  try {
-    return getOperationAST(parse(params.query), params.operationName)?.operation === 'subscription';
-  } catch {
-    return false; // Yoga answers the syntax error itself.
-  }
+/** The Node response under a stream Yoga writes: what its client has not taken, and how to cut it off. */
+function responseBuffer(res: ServerResponse) {
+  return {
+    get bufferedBytes() {
+      return res.writableLength;
+    },
+    cut: () => res.destroy(),
+  };
 }
 
 /** Counts responses not finished yet, so shutdown can wait for them (with a deadline). */

@@ -180,7 +180,7 @@ describe('cross-site requests with a session cookie', () => {
       });
     const json = JSON.stringify({ query: mutation });
     const before = await count();
-    // application/json is served by direct-http.ts, application/graphql by Yoga.
+    // Both body types Yoga reads that need a preflight.
     for (const [type, body] of [
       ['application/json', json],
       ['application/graphql', mutation],

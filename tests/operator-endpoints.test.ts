@@ -66,7 +66,7 @@ describe('introspection', () => {
   });
   afterAll(async () => server?.dispose());
 
-  /** As GraphiQL sends it: POSTed JSON, and its Accept header (served by Yoga); and plain JSON (served by direct-http.ts). */
+  /** As GraphiQL sends it: POSTed JSON with its Accept header; and with plain JSON. */
   async function introspect(query: string) {
     const answers: GraphQLResponse[] = [];
     for (const accept of ['application/graphql-response+json, application/json, multipart/mixed', 'application/json']) {

@@ -28,7 +28,7 @@ export function bodyLimitOf(url: string | undefined): number {
  * A chunked body (no Content-Length) is read here, until it passes the limit (then 413, and no
  * more of it is read: the connection closes), or to its end. Read whole, it is handed on as
  * `req.body`, where @whatwg-node/server's Node adapter (Yoga's) takes a body read ahead instead
- * of the request stream, spent by then. direct-http.ts serves only bodies with a Content-Length
+ * of the request stream, spent by then. stream-endpoint.ts serves only bodies with a Content-Length
  * and leaves chunked ones to Yoga.
  */
 export function limitBody(

@@ -20,7 +20,7 @@ const preflightedTypes = new Set([
  * Requests with an `x-api-key` are not a browser's ambient credentials (the header itself needs
  * a preflight) and pass, as do GETs (EventSource streams; Yoga refuses mutations over GET) and
  * bodiless PUT and DELETE (graphql-sse's single-connection reservations). Checked here, at the
- * Node edge, so it holds for requests direct-http.ts serves and for Yoga's alike.
+ * Node edge, so it holds for the stream endpoint and for Yoga alike.
  *
  * Answers and returns true when it refused.
  */

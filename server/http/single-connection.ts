@@ -4,7 +4,7 @@ import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { createStreamTokens } from '../auth/stream-tokens.ts';
 import type { Logger } from '../log.ts';
-import type { StreamConnection, StreamRegistry, StreamReservation } from '../realtime/streams.ts';
+import type { StreamBuffer, StreamRegistry, StreamReservation } from '../realtime/streams.ts';
 import { invalidApiKey, type Viewer } from '../schema/context.ts';
 import { unauthenticated } from '../schema/errors.ts';
 
@@ -29,9 +29,9 @@ export interface SingleConnectionOptions {
 /**
  * Messages graphql-sse has queued for one event stream that its response has not taken yet, by
  * size: graphql-sse pulls every operation's results as they come and would queue them without
- * bound. It is also the connection the streams in it see (streams.ts' StreamConnection).
+ * bound. It is also what the streams in it pass their events through (streams.ts' StreamBuffer).
  */
-interface Backlog extends StreamConnection {
+interface Backlog extends StreamBuffer {
   /** The size of each queued `next` message, oldest first; a message taken removes the oldest. */
   sizes: number[];
   bytes: number;
@@ -181,11 +181,11 @@ export function createSingleConnection(options: SingleConnectionOptions) {
       res: undefined,
       waiting: [],
       ended: false,
-      get writableLength() {
+      get bufferedBytes() {
         return backlog.bytes + (backlog.res?.writableLength ?? 0);
       },
       // A NotificationStream's slow-consumer check: cut the whole event stream off.
-      destroy() {
+      cut() {
         if (backlog.ended) return;
         if (backlog.res) backlog.res.destroy();
         else if ('slot' in backlog) void free(backlog as Reservation);
@@ -250,8 +250,8 @@ export function createSingleConnection(options: SingleConnectionOptions) {
       const backlog = backlogs.get(request);
       return backlog && 'slot' in backlog ? (backlog as Reservation).slot : undefined;
     },
-    /** The connection a request's streams write to, through graphql-sse: for their slow-consumer check. */
-    connectionOf(request: Request): StreamConnection | undefined {
+    /** What a request's streams write through, graphql-sse's queue: for their slow-consumer check. */
+    bufferOf(request: Request): StreamBuffer | undefined {
       return backlogs.get(request);
     },
     /** Reservations held now (reserved, or with their event stream connected). */

@@ -36,19 +36,32 @@ export interface StreamRegistryOptions {
 /** What a stream was opened with: it ends when this ends. */
 export type StreamCredential = { kind: 'session'; id: string } | { kind: 'apiKey'; id: string };
 
-/** The connection a stream is written to (a Node response): what the slow-consumer limit needs of it. */
-export interface StreamConnection {
-  /** Cuts the connection under a client that stopped reading (its buffers hold memory). */
-  destroy(): void;
-  /** Bytes written to the connection that the client has not taken yet (the socket's own buffer). */
-  readonly writableLength: number;
+/**
+ * What lies between a stream and its client, for the slow-consumer limit: what it holds that the
+ * client has not taken, and how to cut the client off. Iterated streams see only this part of
+ * their sink (graphql-sse's queue in single-connection mode, the Node response under Yoga).
+ */
+export interface StreamBuffer {
+  /** Bytes taken from the stream that the client has not read yet (queues downstream, the socket's buffer). */
+  readonly bufferedBytes: number;
+  /** Cuts the client off: it stopped reading, and what it left unread holds memory. */
+  cut(): void;
+}
+
+/** Where a piped stream writes its events as they come (stream-endpoint.ts: the Node response). */
+export interface StreamSink extends StreamBuffer {
+  /** Takes the next event; false when it cannot take another yet: events then wait in the stream until `resume()`. */
+  write(event: StreamEvent): boolean;
+  /** No event comes after this. */
+  end(): void;
 }
 
 export interface OpenOptions {
   /** Resume after this cursor: replay the user's logged events after it, then go live. */
   after?: string | null;
   credential: StreamCredential;
-  connection?: StreamConnection | undefined;
+  /** What an iterated stream's events pass through on their way to the client (a piped stream's sink says it itself). */
+  buffer?: StreamBuffer | undefined;
   /** Aborts when the client leaves (the request's signal, where there is one): the stream then closes, even while it opens. */
   signal?: AbortSignal | undefined;
   /** The single-connection reservation the stream runs in: its first stream takes the reservation's slot. */
@@ -125,7 +138,7 @@ export class StreamRegistry {
     if (reservation?.streams === 0) this.#countIdle(userId, -1);
     else this.#refuseOverLimit(userId);
     if (reservation) reservation.streams++;
-    const stream = new NotificationStream(userId, options.credential, this.#shared, options.connection);
+    const stream = new NotificationStream(userId, options.credential, this.#shared, options.buffer);
     stream.reservation = reservation;
     const listening = this.options.pubsub.listen(userId, (event) => stream.deliver(event));
     stream.stopListening = listening.stop;
@@ -419,14 +432,6 @@ interface Replay {
   exhausted: boolean;
 }
 
-/** Where a piped stream writes its events as they come (direct-http.ts: the Node response). */
-export interface StreamSink {
-  /** Takes the next event; false when it cannot take another yet: events then wait in the stream until `resume()`. */
-  write(event: StreamEvent): boolean;
-  /** No event comes after this. */
-  end(): void;
-}
-
 interface SharedStreamOptions {
   maxBufferBytes: number;
   loadEvents: (
@@ -480,7 +485,8 @@ export class NotificationStream implements AsyncIterableIterator<StreamEvent> {
     readonly userId: string,
     readonly credential: StreamCredential,
     private readonly options: SharedStreamOptions,
-    private readonly connection: StreamConnection | undefined,
+    /** Until the stream is piped; then its sink. */
+    private buffer: StreamBuffer | undefined,
   ) {}
 
   /**
@@ -705,14 +711,14 @@ export class NotificationStream implements AsyncIterableIterator<StreamEvent> {
    * in this stream's queue, or, as Yoga keeps writing, in the socket's buffer.
    */
   #checkBuffer() {
-    const buffered = this.#queuedBytes + this.#heldBytes + (this.connection?.writableLength ?? 0);
+    const buffered = this.#queuedBytes + this.#heldBytes + (this.buffer?.bufferedBytes ?? 0);
     if (buffered <= this.options.maxBufferBytes) return;
     this.options.metrics.slowConsumers.inc();
     this.options.log.warn('slow consumer disconnected', { userId: this.userId, bufferedBytes: buffered });
     this.#queue.length = 0;
     this.#queuedBytes = 0;
     this.close('slow consumer');
-    this.connection?.destroy();
+    this.buffer?.cut();
   }
 
   next(): Promise<IteratorResult<StreamEvent>> {
@@ -745,6 +751,7 @@ export class NotificationStream implements AsyncIterableIterator<StreamEvent> {
    */
   pipe(sink: StreamSink) {
     this.#sink = sink;
+    this.buffer = sink;
     this.#flush();
   }
 

@@ -116,15 +116,12 @@ builder.subscriptionField('notificationEvents', (t) =>
       return ctx.streams.open(viewer.userId, {
         after: after ?? ctx.lastEventId,
         credential: viewer.credential,
-        connection: ctx.res,
+        buffer: ctx.streamBuffer,
         signal: ctx.signal,
         reservation: ctx.streamReservation,
       });
     },
-    resolve: (event, _args, ctx) => {
-      ctx.streamCursor = event.cursor;
-      return event;
-    },
+    resolve: (event) => event,
   }),
 );
 
