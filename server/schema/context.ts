@@ -31,16 +31,22 @@ export interface Context {
   apiKeyRefused: boolean;
   /** The cursor a reconnecting EventSource sends back: the Last-Event-ID header or a lastEventId query parameter. */
   lastEventId: string | null;
-  /** Aborts when the client leaves; absent where the stream's sink tells (stream-endpoint.ts). */
-  signal?: AbortSignal | undefined;
-  /** What a subscription's events pass through to reach the client, for the slow-consumer limit (absent where the stream is piped). */
-  streamBuffer?: StreamBuffer | undefined;
-  /** The single-connection reservation an operation runs in (see single-connection.ts). */
-  streamReservation?: StreamReservation | undefined;
+  /** What only the transport knows, for a subscription's stream. */
+  transport: TransportContext;
 }
 
-/** What only the transport knows about a request: how it tells that its client left, and where its streams write. */
-export type TransportContext = Pick<Context, 'signal' | 'streamBuffer' | 'streamReservation'>;
+/**
+ * What only the transport knows about a request, read by subscriptions alone: getters are welcome
+ * (a request's AbortSignal, say, costs something to make, and most requests never ask for it).
+ */
+export interface TransportContext {
+  /** Aborts when the client leaves; absent where the stream's sink tells (stream-endpoint.ts). */
+  readonly signal?: AbortSignal | undefined;
+  /** What a subscription's events pass through to reach the client, for the slow-consumer limit (absent where the stream is piped). */
+  readonly buffer?: StreamBuffer | undefined;
+  /** The single-connection reservation an operation runs in (see single-connection.ts). */
+  readonly reservation?: StreamReservation | undefined;
+}
 
 export interface ContextDependencies {
   db: Db;
@@ -62,9 +68,7 @@ export function createContextBuilder({ viewerOf, ...services }: ContextDependenc
       viewer,
       apiKeyRefused: viewer === null && request.headers.has('x-api-key'),
       lastEventId: lastEventIdOf(request),
-      signal: transport.signal,
-      streamBuffer: transport.streamBuffer,
-      streamReservation: transport.streamReservation,
+      transport,
     };
   };
 }

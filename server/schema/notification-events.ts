@@ -116,9 +116,9 @@ builder.subscriptionField('notificationEvents', (t) =>
       return ctx.streams.open(viewer.userId, {
         after: after ?? ctx.lastEventId,
         credential: viewer.credential,
-        buffer: ctx.streamBuffer,
-        signal: ctx.signal,
-        reservation: ctx.streamReservation,
+        buffer: ctx.transport.buffer,
+        signal: ctx.transport.signal,
+        reservation: ctx.transport.reservation,
       });
     },
     resolve: (event) => event,
