@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { GraphQLSSEPluginOptions } from '@graphql-yoga/plugin-graphql-sse';
 import { GraphQLError } from 'graphql';
-import type { Plugin } from 'graphql-yoga';
+import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import type { createStreamTokens } from '../auth/stream-tokens.ts';
 import type { Logger } from '../log.ts';
 import type { StreamBuffer, StreamRegistry, StreamReservation } from '../realtime/streams.ts';
@@ -138,8 +138,23 @@ export function createSingleConnection(options: SingleConnectionOptions) {
     backlog.bytes += size;
   };
 
-  /** Counts what an event stream's response takes from graphql-sse's queue, and ends its backlog with it. */
+  /**
+   * Counts what an event stream's response takes from graphql-sse's queue, and ends its backlog
+   * with it. And a subscription refused before its stream opens (TOO_MANY_STREAMS, say) answers
+   * `{ errors }`, which graphql-sse does not take for a result (it looks for a `data` key) and
+   * answers 400 "Unable to detect operation AST": with `data: null` it reaches the client as the
+   * operation's `next`, then `complete`, as graphql-sse sends any other result.
+   */
   const plugin: Plugin = {
+    onSubscribe({ args }) {
+      const request = (args.contextValue as { request?: Request }).request;
+      if (request?.url.split('?', 1)[0]?.endsWith(options.endpoint) !== true) return;
+      return {
+        onSubscribeResult({ result, setResult }) {
+          if (!isAsyncIterable(result) && !('data' in result)) setResult({ data: null, ...result });
+        },
+      };
+    },
     onResponse({ request, response, serverContext, setResponse, fetchAPI }) {
       const backlog = backlogs.get(request);
       const res = (serverContext as { res?: ServerResponse }).res;
