@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useGraphQLSSE } from '@graphql-yoga/plugin-graphql-sse';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import { getCORSHeadersByRequestAndOptions } from '@whatwg-node/server';
 import { createYoga, type Plugin } from 'graphql-yoga';
 import { type Auth, createAuth } from './auth/auth.ts';
 import { setClientAddress } from './auth/sign-in-limits.ts';
@@ -194,6 +195,13 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
     ],
   });
 
+  const trusts = (origin: string) => origins().includes(origin);
+  const corsOf = (req: IncomingMessage) => {
+    const origin = req.headers.origin;
+    if (origin === undefined || !trusts(origin)) return null;
+    // Only the Origin header is read: the methods and headers allowed are configured, not echoed.
+    return getCORSHeadersByRequestAndOptions({ headers: new Headers({ origin }) } as Request, cors);
+  };
   const streamEndpoint = createStreamEndpoint({ yoga, endpoint: '/graphql', cors, contextOf, log });
   const route = (req: IncomingMessage, res: ServerResponse) => {
     if (streamEndpoint.routes(req)) streamEndpoint.serve(req, res);
@@ -201,8 +209,8 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
   };
   const server = createServer((req, res) => {
     setClientAddress(req, config.trustedProxies.length > 0);
-    if (refuseCrossSite(req, res, (origin) => origins().includes(origin))) return;
-    limitBody(req, res, route);
+    if (refuseCrossSite(req, res, trusts, corsOf)) return;
+    limitBody(req, res, route, corsOf);
   });
   const inFlight = trackResponses(server);
   const metricsServer = config.metricsPort === null ? null : createMetricsServer(metrics);
