@@ -308,9 +308,7 @@ function routes({
       } else if (url.pathname === '/metrics' && metricsToken) {
         endResponse(
           bearerMatches(request.headers.get('authorization'), metricsToken)
-            ? new Response(await metrics.registry.metrics(), {
-                headers: { 'content-type': metrics.registry.contentType },
-              })
+            ? new Response(...(await metricsPage(metrics)))
             : Response.json(
                 {
                   errors: [
@@ -340,6 +338,11 @@ function bearerMatches(header: string | null, token: string): boolean {
   return timingSafeEqual(digest(given), digest(token));
 }
 
+/** The /metrics page both listeners serve (with the token on the main port, on the loopback one without), as a Response's arguments. */
+async function metricsPage(metrics: Metrics): Promise<[string, { headers: { 'content-type': string } }]> {
+  return [await metrics.registry.metrics(), { headers: { 'content-type': metrics.registry.contentType } }];
+}
+
 /** The loopback listener of TIDINGS_METRICS_PORT: GET /metrics and nothing else, no token. */
 function createMetricsServer(metrics: Metrics): Server {
   return createServer((req, res) => {
@@ -347,8 +350,8 @@ function createMetricsServer(metrics: Metrics): Server {
       res.writeHead(404).end();
       return;
     }
-    metrics.registry.metrics().then(
-      (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
+    metricsPage(metrics).then(
+      ([text, init]) => res.writeHead(200, init.headers).end(text),
       () => res.writeHead(500).end(),
     );
   });
