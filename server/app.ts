@@ -12,6 +12,7 @@ import { createStreamTokens } from './auth/stream-tokens.ts';
 import { type Config, trustedOriginsOf } from './config.ts';
 import { limitBody } from './http/body-limit.ts';
 import { refuseCrossSite } from './http/csrf.ts';
+import { documentCaches } from './http/document-cache.ts';
 import { useSubscriptions } from './http/event-results.ts';
 import { useMutationRateLimit } from './http/rate-limit.ts';
 import { useRequestParams } from './http/request-params.ts';
@@ -132,6 +133,7 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
 
   const contextOf = createContextBuilder({ db, notifications, streams: registry, pubsub, viewerOf });
 
+  const caches = documentCaches();
   const yoga = createYoga<Record<string, unknown>, Context>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -139,6 +141,7 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
     // body-limit.ts holds every body to its route's limit at the Node edge, before Yoga: Yoga's
     // own limit would pipe each body through a TransformStream again (about a tenth of a mutation's CPU).
     maxRequestBodySize: false,
+    parserAndValidationCache: caches.parserAndValidationCache,
     graphiql: { title: 'Tidings GraphiQL', defaultQuery, subscriptionsProtocol: 'SSE' },
     renderGraphiQL,
     // A function: Yoga copies an object once, and the origins change when the server listens.
@@ -164,6 +167,7 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
         },
       }),
     plugins: [
+      caches.useValidationCache(),
       useRequestParams(),
       EnvelopArmorPlugin({
         maxDepth: { n: 10, onReject: refusedAs('QUERY_TOO_DEEP') },
