@@ -60,11 +60,15 @@ export interface ContextDependencies {
  * The one builder of the resolvers' context, for Yoga's requests and the stream endpoint's
  * alike: the app's services, the viewer of the request's credentials, and what the transport adds.
  */
-export function createContextBuilder({ viewerOf, ...services }: ContextDependencies) {
+export function createContextBuilder({ viewerOf, db, notifications, streams, pubsub }: ContextDependencies) {
   return async (request: Request, transport: TransportContext = {}): Promise<Context> => {
     const viewer = await viewerOf(request);
+    // Named one by one, not spread from an object: a spread cost more than the rest of this (measured).
     return {
-      ...services,
+      db,
+      notifications,
+      streams,
+      pubsub,
       viewer,
       apiKeyRefused: viewer === null && request.headers.has('x-api-key'),
       lastEventId: lastEventIdOf(request),
