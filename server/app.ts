@@ -1,11 +1,11 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useGraphQLSSE } from '@graphql-yoga/plugin-graphql-sse';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
-import { getOperationAST, parse } from 'graphql';
-import { createYoga, type GraphQLParams, type Plugin } from 'graphql-yoga';
+import { getCORSHeadersByRequestAndOptions } from '@whatwg-node/server';
+import { createYoga, type Plugin } from 'graphql-yoga';
 import { type Auth, createAuth } from './auth/auth.ts';
 import { createStreamCredentialCheck } from './auth/credentials.ts';
 import { setClientAddress } from './auth/sign-in-limits.ts';
@@ -13,18 +13,19 @@ import { createStreamTokens } from './auth/stream-tokens.ts';
 import { type Config, trustedOriginsOf } from './config.ts';
 import { limitBody } from './http/body-limit.ts';
 import { refuseCrossSite } from './http/csrf.ts';
-import { createDirectHttp } from './http/direct-http.ts';
+import { documentCaches } from './http/document-cache.ts';
+import { useSubscriptions } from './http/event-results.ts';
 import { useMutationRateLimit } from './http/rate-limit.ts';
 import { useRequestParams } from './http/request-params.ts';
 import { createSingleConnection } from './http/single-connection.ts';
 import { createSsePinger, type SsePinger, useResumableSSE } from './http/sse.ts';
+import { createStreamEndpoint } from './http/stream-endpoint.ts';
 import { loadWebClient } from './http/web-client.ts';
 import { createLogger, errorFields, type Logger } from './log.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { createNotificationPubSub, type NotificationPubSub } from './realtime/pubsub.ts';
 import { StreamRegistry } from './realtime/streams.ts';
-import { type Context, createViewerResolver, invalidApiKey, lastEventIdOf, type Viewer } from './schema/context.ts';
-import { unauthenticated } from './schema/errors.ts';
+import { type Context, createContextBuilder, createViewerResolver } from './schema/context.ts';
 import { schema } from './schema/index.ts';
 import { connectDatabase, type Database, type PrismaClient } from './store/db.ts';
 import { createEventLogReader } from './store/log-reader.ts';
@@ -43,8 +44,8 @@ export interface App {
   readonly db: Database;
   readonly auth: Auth;
   readonly streams: StreamRegistry;
-  /** What direct-http.ts serves below Yoga's HTTP layer: streams open now, operations run so far. */
-  readonly direct: { readonly openStreams: number; readonly operations: number };
+  /** The distinct-connection stream endpoint (stream-endpoint.ts): streams it serves now. */
+  readonly streamEndpoint: { readonly openStreams: number };
   /** Pings the event streams Yoga's pipeline writes (sse.ts): this app's own, shared with no other. */
   readonly pings: Pick<SsePinger, 'size' | 'ticking'>;
   /** graphql-sse's single-connection reservations held now (see single-connection.ts). */
@@ -136,28 +137,17 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
     methods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
   };
 
-  const contextOf = (
-    viewer: Viewer | null,
-    res: Context['res'],
-    lastEventId: string | null,
-    apiKeySent: boolean,
-  ): Context => ({
-    prisma: db.prisma,
-    notifications,
-    streams: registry,
-    pubsub,
-    viewer,
-    apiKeyRefused: viewer === null && apiKeySent,
-    lastEventId,
-    res,
-    // Declared up front, so the resolver's write does not reshape a context held for a stream's life.
-    streamCursor: undefined,
-  });
+  const contextOf = createContextBuilder({ prisma: db.prisma, notifications, streams: registry, pubsub, viewerOf });
 
+  const caches = documentCaches();
   const yoga = createYoga<Record<string, unknown>, Context>({
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
+    // body-limit.ts holds every body to its route's limit at the Node edge, before Yoga: Yoga's
+    // own limit would pipe each body through a TransformStream again (about a tenth of a mutation's CPU).
+    maxRequestBodySize: false,
+    parserAndValidationCache: caches.parserAndValidationCache,
     graphiql: { title: 'Tidings GraphiQL', defaultQuery, subscriptionsProtocol: 'SSE' },
     renderGraphiQL,
     // A function: Yoga copies an object once, and the origins change when the server listens.
@@ -168,20 +158,22 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
       warn: (...args) => log.warn(String(args[0])),
       error: (...args) => log.error(String(args[0]), args[1] === undefined ? undefined : errorFields(args[1])),
     },
-    context: async ({ request, params, ...serverContext }): Promise<Context> => {
-      const viewer = await viewerOf(request);
-      const apiKeySent = request.headers.has('x-api-key');
-      // A subscription without credentials is refused before its stream opens: HTTP 401.
-      if (!viewer && isSubscription(params)) throw apiKeySent ? invalidApiKey() : unauthenticated();
-      // On the stream endpoint, streams write through graphql-sse's queue: that is their connection.
-      const connection = singleConnection.connectionOf(request) ?? (serverContext as { res?: Context['res'] }).res;
-      return {
-        ...contextOf(viewer, connection, lastEventIdOf(request), apiKeySent),
-        signal: request.signal,
-        streamReservation: singleConnection.reservationOf(request),
-      };
-    },
+    // Getters: only subscriptions read these, and a request's signal costs something to make.
+    context: ({ request, res }: { request: Request; res?: ServerResponse }) =>
+      contextOf(request, {
+        get signal() {
+          return request.signal;
+        },
+        // On the stream endpoint, streams write through graphql-sse's queue; elsewhere through the response.
+        get buffer() {
+          return singleConnection.bufferOf(request) ?? (res && responseBuffer(res));
+        },
+        get reservation() {
+          return singleConnection.reservationOf(request);
+        },
+      }),
     plugins: [
+      caches.useValidationCache(),
       useRequestParams(),
       EnvelopArmorPlugin({
         maxDepth: { n: 10, onReject: refusedAs('QUERY_TOO_DEEP') },
@@ -206,17 +198,29 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
       useGraphQLSSE({ endpoint: '/graphql/stream', ...singleConnection.handlerOptions }),
       singleConnection.plugin,
       useMutationRateLimit({ perUser: config.rateLimitPerMinute, perApiKey: config.apiKeyRateLimitPerMinute }, metrics),
+      useSubscriptions(),
       useResumableSSE(pings),
       routes({ db: db.prisma, auth, pubsub, metrics, metricsToken: config.metricsToken, webClient }),
       streamHeaders(),
     ],
   });
 
-  const direct = createDirectHttp({ yoga, schema, endpoint: '/graphql', cors, viewerOf, contextOf, log });
+  const trusts = (origin: string) => origins().includes(origin);
+  const corsOf = (req: IncomingMessage) => {
+    const origin = req.headers.origin;
+    if (origin === undefined || !trusts(origin)) return null;
+    // Only the Origin header is read: the methods and headers allowed are configured, not echoed.
+    return getCORSHeadersByRequestAndOptions({ headers: new Headers({ origin }) } as Request, cors);
+  };
+  const streamEndpoint = createStreamEndpoint({ yoga, endpoint: '/graphql', cors, contextOf, log });
+  const route = (req: IncomingMessage, res: ServerResponse) => {
+    if (streamEndpoint.routes(req)) streamEndpoint.serve(req, res);
+    else yoga(req, res);
+  };
   const server = createServer((req, res) => {
     setClientAddress(req, config.trustedProxies.length > 0);
-    if (refuseCrossSite(req, res, (origin) => origins().includes(origin))) return;
-    limitBody(req, res, direct.handle);
+    if (refuseCrossSite(req, res, trusts, corsOf)) return;
+    limitBody(req, res, route, corsOf);
   });
   const inFlight = trackResponses(server);
   const metricsServer = config.metricsPort === null ? null : createMetricsServer(metrics);
@@ -233,7 +237,7 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
     db,
     auth,
     streams: registry,
-    direct,
+    streamEndpoint,
     pings,
     singleConnection,
     notifications,
@@ -315,9 +319,7 @@ function routes({
       } else if (url.pathname === '/metrics' && metricsToken) {
         endResponse(
           bearerMatches(request.headers.get('authorization'), metricsToken)
-            ? new Response(await metrics.registry.metrics(), {
-                headers: { 'content-type': metrics.registry.contentType },
-              })
+            ? new Response(...(await metricsPage(metrics)))
             : Response.json(
                 {
                   errors: [
@@ -347,6 +349,11 @@ function bearerMatches(header: string | null, token: string): boolean {
   return timingSafeEqual(digest(given), digest(token));
 }
 
+/** The /metrics page both listeners serve (with the token on the main port, on the loopback one without), as a Response's arguments. */
+async function metricsPage(metrics: Metrics): Promise<[string, { headers: { 'content-type': string } }]> {
+  return [await metrics.registry.metrics(), { headers: { 'content-type': metrics.registry.contentType } }];
+}
+
 /** The loopback listener of TIDINGS_METRICS_PORT: GET /metrics and nothing else, no token. */
 function createMetricsServer(metrics: Metrics): Server {
   return createServer((req, res) => {
@@ -354,8 +361,8 @@ function createMetricsServer(metrics: Metrics): Server {
       res.writeHead(404).end();
       return;
     }
-    metrics.registry.metrics().then(
-      (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
+    metricsPage(metrics).then(
+      ([text, init]) => res.writeHead(200, init.headers).end(text),
       () => res.writeHead(500).end(),
     );
   });
@@ -416,13 +423,14 @@ function refusedAs(code: string): ArmorRejectCallbacks {
   ];
 }
 
-function isSubscription(params: GraphQLParams): boolean {
-  if (!params.query) return false;
-  try {
-    return getOperationAST(parse(params.query), params.operationName)?.operation === 'subscription';
-  } catch {
-    return false; // Yoga answers the syntax error itself.
-  }
+/** The Node response under a stream Yoga writes: what its client has not taken, and how to cut it off. */
+function responseBuffer(res: ServerResponse) {
+  return {
+    get bufferedBytes() {
+      return res.writableLength;
+    },
+    cut: () => res.destroy(),
+  };
 }
 
 /** Counts responses not finished yet, so shutdown can wait for them (with a deadline). */

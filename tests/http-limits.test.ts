@@ -171,6 +171,44 @@ describe('cross-site requests with a session cookie', () => {
     expect(await count()).toBe(before);
   });
 
+  it("the edge's 415 and 413 carry Yoga's CORS headers for a trusted Origin (a page can read why), none for others", async () => {
+    const headersOf = (response: Response) =>
+      ['access-control-allow-origin', 'access-control-allow-credentials', 'access-control-allow-headers', 'vary'].map(
+        (name) => [name, response.headers.get(name)],
+      );
+    const answered = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { ...alice.headers, origin: 'http://app.example', 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ me { id } }' }),
+    });
+    await answered.body?.cancel();
+    expect(answered.headers.get('access-control-allow-origin')).toBe('http://app.example');
+    const form = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { ...alice.headers, origin: 'http://app.example' },
+      body: new URLSearchParams({ query: mutation }),
+    });
+    await form.body?.cancel();
+    expect(form.status).toBe(415);
+    expect(headersOf(form)).toEqual(headersOf(answered));
+    const tooLarge = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { origin: 'http://app.example', 'content-type': 'application/json' },
+      body: JSON.stringify({ query: `{ __typename } # ${'x'.repeat(300 * 1024)}` }),
+    });
+    await tooLarge.body?.cancel();
+    expect(tooLarge.status).toBe(413);
+    expect(headersOf(tooLarge)).toEqual(headersOf(answered));
+    const untrusted = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { origin: 'https://evil.example', 'content-type': 'application/json' },
+      body: JSON.stringify({ query: `{ __typename } # ${'x'.repeat(300 * 1024)}` }),
+    });
+    await untrusted.body?.cancel();
+    expect(untrusted.status).toBe(413);
+    expect(untrusted.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
   it('an untrusted Origin is refused with 403 on both paths; trusted ones and none pass', async () => {
     const post = (origin: string | undefined, contentType: string, body: string) =>
       fetch(`${server.url}/graphql`, {
@@ -180,7 +218,7 @@ describe('cross-site requests with a session cookie', () => {
       });
     const json = JSON.stringify({ query: mutation });
     const before = await count();
-    // application/json is served by direct-http.ts, application/graphql by Yoga.
+    // Both body types Yoga reads that need a preflight.
     for (const [type, body] of [
       ['application/json', json],
       ['application/graphql', mutation],

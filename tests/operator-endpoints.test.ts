@@ -57,6 +57,18 @@ describe('/metrics', () => {
     await server.stop();
     await expect(fetch(`${metricsUrl}/metrics`)).rejects.toThrow();
   });
+
+  it('is the same page on both listeners when both are on', async () => {
+    const server = await start({ metricsPort: 0, metricsToken: token });
+    const page = async (url: string, headers: Record<string, string> = {}) => {
+      const response = await fetch(`${url}/metrics`, { headers });
+      const names = (await response.text()).match(/^# TYPE \S+/gm);
+      return { status: response.status, type: response.headers.get('content-type'), names };
+    };
+    const loopback = await page(server.app.metricsUrl as string);
+    expect(loopback.names).toContain('# TYPE tidings_open_streams');
+    expect(await page(server.url, { authorization: `Bearer ${token}` })).toEqual(loopback);
+  });
 });
 
 describe('introspection', () => {
@@ -66,7 +78,7 @@ describe('introspection', () => {
   });
   afterAll(async () => server?.dispose());
 
-  /** As GraphiQL sends it: POSTed JSON, and its Accept header (served by Yoga); and plain JSON (served by direct-http.ts). */
+  /** As GraphiQL sends it: POSTed JSON with its Accept header; and with plain JSON. */
   async function introspect(query: string) {
     const answers: GraphQLResponse[] = [];
     for (const accept of ['application/graphql-response+json, application/json, multipart/mixed', 'application/json']) {

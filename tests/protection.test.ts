@@ -103,7 +103,7 @@ describe('a client that stops reading', () => {
       Array.from({ length: 25 }, () =>
         server.app.streams.open(alice.id, {
           credential: { kind: 'session', id: 'stalled' },
-          connection: { destroy: () => aborted++, writableLength: 0 },
+          buffer: { cut: () => aborted++, bufferedBytes: 0 },
         }),
       ),
     );

@@ -205,6 +205,36 @@ describe('single-connection mode: reservations', () => {
     await expect.poll(async () => (await reserve(server, alice)).status).toBe(201);
   });
 
+  it('a subscription refused in a reservation (TOO_MANY_STREAMS) reaches its client as a GraphQL error, then complete', async () => {
+    const erin = await signUp(server);
+    const token = (await reserve(server, erin)).body;
+    const controller = new AbortController();
+    const connected = await fetch(`${server.url}/graphql/stream`, {
+      headers: { ...erin.headers, accept: 'text/event-stream', [tokenHeader]: token },
+      signal: controller.signal,
+    });
+    let text = '';
+    void (async () => {
+      const decoder = new TextDecoder();
+      for await (const chunk of connected.body as unknown as AsyncIterable<Uint8Array>) {
+        text += decoder.decode(chunk, { stream: true });
+      }
+    })().catch(() => undefined);
+    // Three streams fill erin's slots (the reservation's first stream takes its slot): the fourth is refused.
+    for (const id of ['1', '2', '3']) expect(await operate(server, erin, token, id)).toBe(202);
+    await expect.poll(() => streamsOf(server, erin)).toBe(3);
+    expect(await operate(server, erin, token, '4')).toBe(202);
+    await expect.poll(() => text).toMatch(/event: complete\ndata: \{"id":"4"\}/);
+    const refused = /event: next\ndata: (\{"id":"4".*)\n/.exec(text)?.[1];
+    expect(JSON.parse(refused ?? 'null')).toMatchObject({
+      id: '4',
+      payload: { data: null, errors: [{ extensions: { code: 'TOO_MANY_STREAMS' } }] },
+    });
+    expect(streamsOf(server, erin)).toBe(3);
+    controller.abort();
+    await expect.poll(() => streamsOf(server, erin)).toBe(0);
+  });
+
   it('one not connected within the TTL (30 s; shortened here) expires: its slot, its operations and graphql-sse’s memory of it are freed', async () => {
     const carol = await signUp(server);
     const token = (await reserve(server, carol)).body;

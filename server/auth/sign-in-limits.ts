@@ -32,7 +32,7 @@ export function setClientAddress(req: IncomingMessage, trustProxies: boolean): v
 function writeHeader(req: IncomingMessage, value: string | undefined) {
   if (value === undefined) delete req.headers[clientAddressHeader];
   else req.headers[clientAddressHeader] = value;
-  // Requests handed on from the raw headers (direct-http.ts) get the same value, not the client's.
+  // Requests handed on from the raw headers (stream-endpoint.ts) get the same value, not the client's.
   const raw = req.rawHeaders;
   for (let i = raw.length - 2; i >= 0; i -= 2) {
     if (raw[i]?.toLowerCase() === clientAddressHeader) raw.splice(i, 2);

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
-import { refuse } from './csrf.ts';
+import { type CorsHeaders, refuse } from './csrf.ts';
 
 /**
  * The most a request body may hold, by route. Auth requests are an email, a password and a name.
@@ -28,13 +28,14 @@ export function bodyLimitOf(url: string | undefined): number {
  * A chunked body (no Content-Length) is read here, until it passes the limit (then 413, and no
  * more of it is read: the connection closes), or to its end. Read whole, it is handed on as
  * `req.body`, where @whatwg-node/server's Node adapter (Yoga's) takes a body read ahead instead
- * of the request stream, spent by then. direct-http.ts serves only bodies with a Content-Length
+ * of the request stream, spent by then. stream-endpoint.ts serves only bodies with a Content-Length
  * and leaves chunked ones to Yoga.
  */
 export function limitBody(
   req: IncomingMessage,
   res: ServerResponse,
   next: (req: IncomingMessage, res: ServerResponse) => void,
+  corsOf: CorsHeaders,
 ): void {
   const declared = req.headers['content-length'];
   const chunked = req.headers['transfer-encoding'] !== undefined;
@@ -44,7 +45,7 @@ export function limitBody(
   }
   const limit = bodyLimitOf(req.url);
   if (Number(declared) > limit) {
-    tooLarge(res, limit);
+    tooLarge(req, res, limit, corsOf);
     return;
   }
   if (!chunked) {
@@ -67,7 +68,7 @@ export function limitBody(
     done();
     req.pause();
     chunks.length = 0;
-    tooLarge(res, limit);
+    tooLarge(req, res, limit, corsOf);
   };
   const onEnd = () => {
     done();
@@ -88,6 +89,12 @@ export function limitBody(
 }
 
 /** 413, and the connection closed after it: the rest of the body is never read. */
-function tooLarge(res: ServerResponse, limit: number) {
-  refuse(res, 413, 'PAYLOAD_TOO_LARGE', `The request body is too large: this route takes at most ${limit} bytes.`);
+function tooLarge(req: IncomingMessage, res: ServerResponse, limit: number, corsOf: CorsHeaders) {
+  refuse(
+    res,
+    corsOf(req),
+    413,
+    'PAYLOAD_TOO_LARGE',
+    `The request body is too large: this route takes at most ${limit} bytes.`,
+  );
 }

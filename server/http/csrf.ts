@@ -20,7 +20,7 @@ const preflightedTypes = new Set([
  * Requests with an `x-api-key` are not a browser's ambient credentials (the header itself needs
  * a preflight) and pass, as do GETs (EventSource streams; Yoga refuses mutations over GET) and
  * bodiless PUT and DELETE (graphql-sse's single-connection reservations). Checked here, at the
- * Node edge, so it holds for requests direct-http.ts serves and for Yoga's alike.
+ * Node edge, so it holds for the stream endpoint and for Yoga alike.
  *
  * Answers and returns true when it refused.
  */
@@ -28,6 +28,7 @@ export function refuseCrossSite(
   req: IncomingMessage,
   res: ServerResponse,
   trusts: (origin: string) => boolean,
+  corsOf: CorsHeaders,
 ): boolean {
   const path = req.url?.split('?', 1)[0];
   if (path !== '/graphql' && !path?.startsWith('/graphql/')) return false;
@@ -36,6 +37,7 @@ export function refuseCrossSite(
   if (origin !== undefined && !trusts(origin)) {
     refuse(
       res,
+      null,
       403,
       'FORBIDDEN',
       `Requests from ${origin} may not use a session cookie here: it is not a trusted origin.`,
@@ -46,6 +48,7 @@ export function refuseCrossSite(
   if ((req.method === 'POST' || hasBody) && !preflightedTypes.has(mediaTypeOf(req.headers['content-type']))) {
     refuse(
       res,
+      corsOf(req),
       415,
       'UNSUPPORTED_MEDIA_TYPE',
       'Requests with a session cookie must send their body as application/json (or application/graphql-response+json, application/graphql+json, application/graphql).',
@@ -60,12 +63,25 @@ function mediaTypeOf(contentType: string | undefined): string {
 }
 
 /**
+ * The CORS headers Yoga would give a request, or null when its Origin is absent or not trusted:
+ * the edge's refusals carry them, so a trusted page can read why it was refused.
+ */
+export type CorsHeaders = (req: IncomingMessage) => Record<string, string> | null;
+
+/**
  * Answers a request at the Node edge, before Yoga, in the shape of a GraphQL error, and closes
  * the connection (its body is left unread). body-limit.ts answers its 413 the same way.
  */
-export function refuse(res: ServerResponse, status: number, code: string, message: string) {
+export function refuse(
+  res: ServerResponse,
+  cors: Record<string, string> | null,
+  status: number,
+  code: string,
+  message: string,
+) {
   const body = JSON.stringify({ errors: [{ message, extensions: { code } }] });
   res.writeHead(status, {
+    ...cors,
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(body),
     connection: 'close',

@@ -1,10 +1,10 @@
 import type { ServerResponse } from 'node:http';
 import type { GraphQLSSEPluginOptions } from '@graphql-yoga/plugin-graphql-sse';
-import type { Plugin } from 'graphql-yoga';
+import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import type { createStreamTokens } from '../auth/stream-tokens.ts';
 import type { Logger } from '../log.ts';
 import { TooManyStreams } from '../realtime/errors.ts';
-import type { StreamConnection, StreamRegistry, StreamReservation } from '../realtime/streams.ts';
+import type { StreamBuffer, StreamRegistry, StreamReservation } from '../realtime/streams.ts';
 import { invalidApiKey, type Viewer } from '../schema/context.ts';
 import { tooManyStreams, unauthenticated } from '../schema/errors.ts';
 
@@ -29,9 +29,9 @@ export interface SingleConnectionOptions {
 /**
  * Messages graphql-sse has queued for one event stream that its response has not taken yet, by
  * size: graphql-sse pulls every operation's results as they come and would queue them without
- * bound. It is also the connection the streams in it see (streams.ts' StreamConnection).
+ * bound. It is also what the streams in it pass their events through (streams.ts' StreamBuffer).
  */
-interface Backlog extends StreamConnection {
+interface Backlog extends StreamBuffer {
   /** The size of each queued `next` message, oldest first; a message taken removes the oldest. */
   sizes: number[];
   bytes: number;
@@ -138,8 +138,23 @@ export function createSingleConnection(options: SingleConnectionOptions) {
     backlog.bytes += size;
   };
 
-  /** Counts what an event stream's response takes from graphql-sse's queue, and ends its backlog with it. */
+  /**
+   * Counts what an event stream's response takes from graphql-sse's queue, and ends its backlog
+   * with it. And a subscription refused before its stream opens (TOO_MANY_STREAMS, say) answers
+   * `{ errors }`, which graphql-sse does not take for a result (it looks for a `data` key) and
+   * answers 400 "Unable to detect operation AST": with `data: null` it reaches the client as the
+   * operation's `next`, then `complete`, as graphql-sse sends any other result.
+   */
   const plugin: Plugin = {
+    onSubscribe({ args }) {
+      const request = (args.contextValue as { request?: Request }).request;
+      if (request?.url.split('?', 1)[0]?.endsWith(options.endpoint) !== true) return;
+      return {
+        onSubscribeResult({ result, setResult }) {
+          if (!isAsyncIterable(result) && !('data' in result)) setResult({ data: null, ...result });
+        },
+      };
+    },
     onResponse({ request, response, serverContext, setResponse, fetchAPI }) {
       const backlog = backlogs.get(request);
       const res = (serverContext as { res?: ServerResponse }).res;
@@ -181,11 +196,11 @@ export function createSingleConnection(options: SingleConnectionOptions) {
       res: undefined,
       waiting: [],
       ended: false,
-      get writableLength() {
+      get bufferedBytes() {
         return backlog.bytes + (backlog.res?.writableLength ?? 0);
       },
       // A NotificationStream's slow-consumer check: cut the whole event stream off.
-      destroy() {
+      cut() {
         if (backlog.ended) return;
         if (backlog.res) backlog.res.destroy();
         else if ('slot' in backlog) void free(backlog as Reservation);
@@ -250,8 +265,8 @@ export function createSingleConnection(options: SingleConnectionOptions) {
       const backlog = backlogs.get(request);
       return backlog && 'slot' in backlog ? (backlog as Reservation).slot : undefined;
     },
-    /** The connection a request's streams write to, through graphql-sse: for their slow-consumer check. */
-    connectionOf(request: Request): StreamConnection | undefined {
+    /** What a request's streams write through, graphql-sse's queue: for their slow-consumer check. */
+    bufferOf(request: Request): StreamBuffer | undefined {
       return backlogs.get(request);
     },
     /** Reservations held now (reserved, or with their event stream connected). */

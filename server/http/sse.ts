@@ -4,32 +4,14 @@ import { SlotScheduler } from '../realtime/scheduler.ts';
 
 type Result = ExecutionResult & { extensions?: { cursor?: string } & Record<string, unknown> };
 
-/** Where the subscription resolver leaves the cursor of the event it is resolving. */
-export interface CursorCarrier {
-  streamCursor?: string;
-}
-
 /**
- * Distinct-connection SSE for the subscriptions Yoga serves itself (direct-http.ts serves the
- * usual ones, GET and JSON POST, straight to the socket, in the same format): Yoga's writer plus
+ * Distinct-connection SSE for the subscriptions Yoga serves itself (stream-endpoint.ts serves the
+ * usual ones, GET and JSON POST, straight to the socket, in the same frames): Yoga's writer plus
  * what a plain EventSource needs to resume, each `next` event with its cursor as the SSE `id:`
- * field, and the headers that keep proxies from buffering.
+ * field, and the headers that keep proxies from buffering. Its pings share one timer per app.
  */
 export function useResumableSSE(pings: SsePinger): Plugin {
   return {
-    // Each result of a subscription gets extensions.cursor (whether or not the query selected it).
-    onSubscribe() {
-      return {
-        onSubscribeResult() {
-          return {
-            onNext({ args, result, setResult }) {
-              const cursor = (args.contextValue as CursorCarrier).streamCursor;
-              if (cursor !== undefined) setResult({ ...result, extensions: { ...result.extensions, cursor } });
-            },
-          };
-        },
-      };
-    },
     onResultProcess({ result, acceptableMediaTypes, setResultProcessor }) {
       if (!acceptableMediaTypes.includes('text/event-stream') || !isAsyncIterable(result)) return;
       setResultProcessor(
@@ -57,13 +39,13 @@ export const streamHeaders = {
 };
 
 /**
- * One `next` event: the result, with the cursor as the SSE `id:` (a plain EventSource sends it back
- * as Last-Event-ID) and as `extensions.cursor`.
+ * One `next` event: the result, and its `extensions.cursor` (event-results.ts puts it there, from
+ * the event) as the SSE `id:`, which a plain EventSource sends back as Last-Event-ID.
  */
-export function eventFrame(result: ExecutionResult, cursor: string | undefined): string {
-  const withCursor = cursor === undefined ? result : { ...result, extensions: { ...result.extensions, cursor } };
-  const id = cursor ? `id: ${cursor}\n` : '';
-  return `${id}event: next\ndata: ${JSON.stringify(publicResult(withCursor))}\n\n`;
+export function eventFrame(result: Result): string {
+  const cursor = result.extensions?.cursor;
+  const id = typeof cursor === 'string' && cursor !== '' ? `id: ${cursor}\n` : '';
+  return `${id}event: next\ndata: ${JSON.stringify(publicResult(result))}\n\n`;
 }
 
 type Controller = ReadableStreamDefaultController<Uint8Array>;
@@ -97,10 +79,7 @@ function sseResponse(
     async pull(controller) {
       try {
         const { value, done } = await iterator.next();
-        if (value != null) {
-          const cursor = value.extensions?.cursor;
-          controller.enqueue(encoder.encode(eventFrame(value, typeof cursor === 'string' ? cursor : undefined)));
-        }
+        if (value != null) controller.enqueue(encoder.encode(eventFrame(value)));
         if (done) {
           controller.enqueue(encoder.encode(completeFrame));
           pings.delete(controller);

@@ -1,3 +1,9 @@
+// server/realtime owns live delivery: each user's open streams (this module: cursor order, replay,
+// gap repair, heartbeats, the slow-consumer limit), the typed pub/sub keyed by user id
+// (pubsub.ts), the event types (events.ts), the one slot scheduler (scheduler.ts), and stream
+// statistics (stats.ts). It never imports graphql, schema, http or store: it reads the log and
+// checks credentials through functions it is handed, writes to a sink, and raises its own errors
+// (errors.ts), which the schema answers as GraphQL errors.
 import { errorFields, type Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import { TooManyStreams } from './errors.ts';
@@ -43,19 +49,32 @@ export type CredentialCheck = <T extends { userId: string; credential: StreamCre
   holders: T[],
 ) => Promise<Map<T, StreamEndReason>>;
 
-/** The connection a stream is written to (a Node response): what the slow-consumer limit needs of it. */
-export interface StreamConnection {
-  /** Cuts the connection under a client that stopped reading (its buffers hold memory). */
-  destroy(): void;
-  /** Bytes written to the connection that the client has not taken yet (the socket's own buffer). */
-  readonly writableLength: number;
+/**
+ * What lies between a stream and its client, for the slow-consumer limit: what it holds that the
+ * client has not taken, and how to cut the client off. Iterated streams see only this part of
+ * their sink (graphql-sse's queue in single-connection mode, the Node response under Yoga).
+ */
+export interface StreamBuffer {
+  /** Bytes taken from the stream that the client has not read yet (queues downstream, the socket's buffer). */
+  readonly bufferedBytes: number;
+  /** Cuts the client off: it stopped reading, and what it left unread holds memory. */
+  cut(): void;
+}
+
+/** Where a piped stream writes its events as they come (stream-endpoint.ts: the Node response). */
+export interface StreamSink extends StreamBuffer {
+  /** Takes the next event; false when it cannot take another yet: events then wait in the stream until `resume()`. */
+  write(event: StreamEvent): boolean;
+  /** No event comes after this. */
+  end(): void;
 }
 
 export interface OpenOptions {
   /** Resume after this cursor: replay the user's logged events after it, then go live. */
   after?: string | null;
   credential: StreamCredential;
-  connection?: StreamConnection | undefined;
+  /** What an iterated stream's events pass through on their way to the client (a piped stream's sink says it itself). */
+  buffer?: StreamBuffer | undefined;
   /** Aborts when the client leaves (the request's signal, where there is one): the stream then closes, even while it opens. */
   signal?: AbortSignal | undefined;
   /** The single-connection reservation the stream runs in: its first stream takes the reservation's slot. */
@@ -139,7 +158,7 @@ export class StreamRegistry {
     if (reservation?.streams === 0) this.#countIdle(userId, -1);
     else this.#refuseOverLimit(userId);
     if (reservation) reservation.streams++;
-    const stream = new NotificationStream(userId, options.credential, this.#shared, options.connection);
+    const stream = new NotificationStream(userId, options.credential, this.#shared, options.buffer);
     stream.reservation = reservation;
     const listening = this.options.pubsub.listen(userId, (event) => stream.deliver(event));
     stream.stopListening = listening.stop;
@@ -313,14 +332,6 @@ interface Replay {
   exhausted: boolean;
 }
 
-/** Where a piped stream writes its events as they come (direct-http.ts: the Node response). */
-export interface StreamSink {
-  /** Takes the next event; false when it cannot take another yet: events then wait in the stream until `resume()`. */
-  write(event: StreamEvent): boolean;
-  /** No event comes after this. */
-  end(): void;
-}
-
 interface SharedStreamOptions {
   maxBufferBytes: number;
   loadEvents: (
@@ -376,7 +387,8 @@ export class NotificationStream implements AsyncIterableIterator<StreamEvent> {
     readonly userId: string,
     readonly credential: StreamCredential,
     private readonly options: SharedStreamOptions,
-    private readonly connection: StreamConnection | undefined,
+    /** Until the stream is piped; then its sink. */
+    private buffer: StreamBuffer | undefined,
   ) {}
 
   /**
@@ -601,14 +613,14 @@ export class NotificationStream implements AsyncIterableIterator<StreamEvent> {
    * in this stream's queue, or, as Yoga keeps writing, in the socket's buffer.
    */
   #checkBuffer() {
-    const buffered = this.#queuedBytes + this.#heldBytes + (this.connection?.writableLength ?? 0);
+    const buffered = this.#queuedBytes + this.#heldBytes + (this.buffer?.bufferedBytes ?? 0);
     if (buffered <= this.options.maxBufferBytes) return;
     this.options.metrics.slowConsumers.inc();
     this.options.log.warn('slow consumer disconnected', { userId: this.userId, bufferedBytes: buffered });
     this.#queue.length = 0;
     this.#queuedBytes = 0;
     this.close('slow consumer');
-    this.connection?.destroy();
+    this.buffer?.cut();
   }
 
   next(): Promise<IteratorResult<StreamEvent>> {
@@ -641,6 +653,7 @@ export class NotificationStream implements AsyncIterableIterator<StreamEvent> {
    */
   pipe(sink: StreamSink) {
     this.#sink = sink;
+    this.buffer = sink;
     this.#flush();
   }
 

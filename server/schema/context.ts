@@ -1,9 +1,8 @@
 import type { Auth } from '../auth/auth.ts';
 import { type CredentialOwner, createCredentialChecker } from '../auth/credentials.ts';
 import { allScopes, type Scope, scopesOf } from '../auth/scopes.ts';
-import type { CursorCarrier } from '../http/sse.ts';
 import type { NotificationPubSub } from '../realtime/pubsub.ts';
-import type { StreamCredential, StreamRegistry, StreamReservation } from '../realtime/streams.ts';
+import type { StreamBuffer, StreamCredential, StreamRegistry, StreamReservation } from '../realtime/streams.ts';
 import type { Database, PrismaClient } from '../store/db.ts';
 import type { NotificationService } from '../store/notifications.ts';
 import { unauthenticated } from './errors.ts';
@@ -22,7 +21,7 @@ export interface Viewer {
 }
 
 /** What every resolver receives. */
-export interface Context extends CursorCarrier {
+export interface Context {
   /** Prisma: every read the schema serves. */
   prisma: PrismaClient;
   notifications: NotificationService;
@@ -33,12 +32,50 @@ export interface Context extends CursorCarrier {
   apiKeyRefused: boolean;
   /** The cursor a reconnecting EventSource sends back: the Last-Event-ID header or a lastEventId query parameter. */
   lastEventId: string | null;
-  /** Aborts when the client leaves; absent where the response itself tells (direct-http.ts). */
-  signal?: AbortSignal | undefined;
-  /** The Node response under this request (absent in single-connection mode's operation requests). */
-  res?: { destroy(): void; readonly writableLength: number };
+  /** What only the transport knows, for a subscription's stream. */
+  transport: TransportContext;
+}
+
+/**
+ * What only the transport knows about a request, read by subscriptions alone: getters are welcome
+ * (a request's AbortSignal, say, costs something to make, and most requests never ask for it).
+ */
+export interface TransportContext {
+  /** Aborts when the client leaves; absent where the stream's sink tells (stream-endpoint.ts). */
+  readonly signal?: AbortSignal | undefined;
+  /** What a subscription's events pass through to reach the client, for the slow-consumer limit (absent where the stream is piped). */
+  readonly buffer?: StreamBuffer | undefined;
   /** The single-connection reservation an operation runs in (see single-connection.ts). */
-  streamReservation?: StreamReservation | undefined;
+  readonly reservation?: StreamReservation | undefined;
+}
+
+export interface ContextDependencies {
+  prisma: PrismaClient;
+  notifications: NotificationService;
+  streams: StreamRegistry;
+  pubsub: NotificationPubSub;
+  viewerOf: (request: Request) => Promise<Viewer | null>;
+}
+
+/**
+ * The one builder of the resolvers' context, for Yoga's requests and the stream endpoint's
+ * alike: the app's services, the viewer of the request's credentials, and what the transport adds.
+ */
+export function createContextBuilder({ viewerOf, prisma, notifications, streams, pubsub }: ContextDependencies) {
+  return async (request: Request, transport: TransportContext = {}): Promise<Context> => {
+    const viewer = await viewerOf(request);
+    // Named one by one, not spread from an object: a spread cost more than the rest of this (measured).
+    return {
+      prisma,
+      notifications,
+      streams,
+      pubsub,
+      viewer,
+      apiKeyRefused: viewer === null && request.headers.has('x-api-key'),
+      lastEventId: lastEventIdOf(request),
+      transport,
+    };
+  };
 }
 
 /**
@@ -82,7 +119,10 @@ export function may(viewer: Viewer, scope: Scope): boolean {
 
 /** The cursor a reconnecting EventSource sends back, as a header or (where headers cannot be set) a query parameter. */
 export function lastEventIdOf(request: Request): string | null {
-  return request.headers.get('last-event-id') ?? new URL(request.url).searchParams.get('lastEventId');
+  const header = request.headers.get('last-event-id');
+  if (header !== null) return header;
+  // Most requests are not streams: no URL to parse for them.
+  return request.url.includes('lastEventId=') ? new URL(request.url).searchParams.get('lastEventId') : null;
 }
 
 /** The viewer, or the UNAUTHENTICATED error every operation but introspection answers without one. */

@@ -117,18 +117,15 @@ builder.subscriptionField('notificationEvents', (t) =>
         .open(viewer.userId, {
           after: after ?? ctx.lastEventId,
           credential: viewer.credential,
-          connection: ctx.res,
-          signal: ctx.signal,
-          reservation: ctx.streamReservation,
+          buffer: ctx.transport.buffer,
+          signal: ctx.transport.signal,
+          reservation: ctx.transport.reservation,
         })
         .catch((error: unknown) => {
           throw fromRealtime(error);
         });
     },
-    resolve: (event, _args, ctx) => {
-      ctx.streamCursor = event.cursor;
-      return event;
-    },
+    resolve: (event) => event,
   }),
 );
 
