@@ -66,38 +66,45 @@ eventType('NotificationStreamHeartbeat', 'Sent every TIDINGS_HEARTBEAT_MS: the s
   at: t.field({ type: 'DateTime', resolve: (event) => event.at }),
 }));
 
-const ResyncReason = builder.enumType('NotificationStreamResyncReason', {
-  values: {
-    CURSOR_EXPIRED: { description: 'The events after the cursor are older than the retention period and were pruned.' },
-    CURSOR_UNKNOWN: { description: 'The cursor is not one this server issued for this user.' },
-  } as const,
-});
+/** An event that says why the stream did something: its time, and a reason from `values`. */
+function reasonEvent(
+  name: 'NotificationStreamResync' | 'NotificationStreamEnded',
+  description: string,
+  reason: { name: string; values: Record<string, { description: string }> },
+) {
+  const Reason = builder.enumType(reason.name, { values: reason.values });
+  eventType(name, description, (t) => ({
+    at: t.field({ type: 'DateTime', resolve: (event) => event.at }),
+    reason: t.field({ type: Reason, resolve: (event) => event.reason }),
+  }));
+}
 
-eventType(
+reasonEvent(
   'NotificationStreamResync',
   'The stream could not replay from the cursor it was given: refetch your lists, then carry on from this cursor.',
-  (t) => ({
-    at: t.field({ type: 'DateTime', resolve: (event) => event.at }),
-    reason: t.field({ type: ResyncReason, resolve: (event) => event.reason }),
-  }),
+  {
+    name: 'NotificationStreamResyncReason',
+    values: {
+      CURSOR_EXPIRED: {
+        description: 'The events after the cursor are older than the retention period and were pruned.',
+      },
+      CURSOR_UNKNOWN: { description: 'The cursor is not one this server issued for this user.' },
+    },
+  },
 );
 
-const EndReason = builder.enumType('NotificationStreamEndReason', {
-  values: {
-    SESSION_EXPIRED: { description: 'The session ran out: sign in again.' },
-    SESSION_REVOKED: { description: 'The session was signed out: sign in again.' },
-    API_KEY_REVOKED: { description: 'The API key was deleted, disabled or expired.' },
-    USER_BANNED: { description: 'An admin banned the user: neither their sessions nor their API keys are accepted.' },
-  } as const,
-});
-
-eventType(
+reasonEvent(
   'NotificationStreamEnded',
   'The last event of a stream whose credentials ended. Do not reconnect with the same credentials.',
-  (t) => ({
-    at: t.field({ type: 'DateTime', resolve: (event) => event.at }),
-    reason: t.field({ type: EndReason, resolve: (event) => event.reason }),
-  }),
+  {
+    name: 'NotificationStreamEndReason',
+    values: {
+      SESSION_EXPIRED: { description: 'The session ran out: sign in again.' },
+      SESSION_REVOKED: { description: 'The session was signed out: sign in again.' },
+      API_KEY_REVOKED: { description: 'The API key was deleted, disabled or expired.' },
+      USER_BANNED: { description: 'An admin banned the user: neither their sessions nor their API keys are accepted.' },
+    },
+  },
 );
 
 builder.subscriptionField('notificationEvents', (t) =>

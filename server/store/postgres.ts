@@ -1,18 +1,6 @@
 import pg from 'pg';
 import type { Notification } from '../generated/prisma/sqlite/client.ts';
-import {
-  type Applied,
-  type ApplyTable,
-  applyRun,
-  BatchFailed,
-  type Change,
-  type EventLogEngine,
-  type Outcome,
-  runsOf,
-  sequence,
-  type UserState,
-  usersOf,
-} from './event-log.ts';
+import * as log from './event-log.ts';
 
 const timestampOid = 1114;
 
@@ -115,16 +103,16 @@ const appendEvents = `WITH appended AS (
  * six round trips whatever its size (begin, lock, count, insert, append, commit); dates go as ISO
  * strings so the `timestamp` columns hold UTC, as Prisma writes them, whatever the process' zone.
  */
-export function createPostgresEngine(sql: PostgresSql): EventLogEngine {
+export function createPostgresEngine(sql: PostgresSql): log.EventLogEngine {
   return { maxBatch: 200, write: (changes) => writeBatch(sql, changes) };
 }
 
-async function writeBatch(sql: PostgresSql, changes: Change[]): Promise<Outcome[]> {
+async function writeBatch(sql: PostgresSql, changes: log.Change[]): Promise<log.Outcome[]> {
   let client: pg.PoolClient;
   try {
     client = await sql.pool.connect();
   } catch (error) {
-    throw new BatchFailed(error, 'give up');
+    throw new log.BatchFailed(error, 'give up');
   }
   try {
     await client.query('BEGIN');
@@ -140,22 +128,22 @@ async function writeBatch(sql: PostgresSql, changes: Change[]): Promise<Outcome[
     // A connection that cannot even roll back is broken: the pool must not hand it out again.
     client.release(!rolledBack);
     // Without the rollback's answer the batch may have committed: trying again could write twice.
-    throw new BatchFailed(error, rolledBack ? 'retry alone' : 'give up');
+    throw new log.BatchFailed(error, rolledBack ? 'retry alone' : 'give up');
   }
 }
 
-async function writeInTransaction(sql: PostgresSql, client: pg.PoolClient, changes: Change[]) {
+async function writeInTransaction(sql: PostgresSql, client: pg.PoolClient, changes: log.Change[]) {
   const query = <T extends pg.QueryResultRow>(text: string, values: unknown[]) =>
     client.query<T>(sql.named(text, values));
-  const locked = await query<{ id: string; seq: number }>(lockUsers, [usersOf(changes)]);
-  const users = new Map<string, UserState>(locked.rows.map(({ id, seq }) => [id, { seq, unread: 0 }]));
+  const locked = await query<{ id: string; seq: number }>(lockUsers, [log.usersOf(changes)]);
+  const users = new Map<string, log.UserState>(locked.rows.map(({ id, seq }) => [id, { seq, unread: 0 }]));
   if (users.size > 0) {
     for (const { id, unread } of (await query<{ id: string; unread: number }>(countUnread, [[...users.keys()]])).rows) {
-      (users.get(id) as UserState).unread = unread;
+      (users.get(id) as log.UserState).unread = unread;
     }
   }
 
-  const apply: ApplyTable<true> = {
+  const apply: log.ApplyTable<true> = {
     async create(creates, locked) {
       const rows = creates.flatMap(({ notification: n }) => (locked.has(n.recipientId) ? [n] : []));
       if (rows.length > 0) {
@@ -173,7 +161,7 @@ async function writeInTransaction(sql: PostgresSql, client: pg.PoolClient, chang
       return creates.map(({ notification: n }) => locked.has(n.recipientId));
     },
     async read(reads) {
-      const applied: Applied['read'][] = [];
+      const applied: log.Applied['read'][] = [];
       for (const { userId, id, at } of reads) {
         const [changed] = (
           await query<Notification>(
@@ -221,8 +209,8 @@ async function writeInTransaction(sql: PostgresSql, client: pg.PoolClient, chang
   };
 
   const applied: unknown[] = [];
-  for (const run of runsOf(changes)) applied.push(...(await applyRun(apply, run, users)));
-  const { outcomes, events } = sequence(changes, applied, users);
+  for (const run of log.runsOf(changes)) applied.push(...(await log.applyRun(apply, run, users)));
+  const { outcomes, events } = log.sequence(changes, applied, users);
   if (events.length > 0) {
     const lastSeq = new Map(events.map(({ userId, seq }) => [userId, seq]));
     await query(appendEvents, [

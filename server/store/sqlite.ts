@@ -1,17 +1,6 @@
 import Database from 'better-sqlite3';
 import type { Notification } from '../generated/prisma/sqlite/client.ts';
-import {
-  type Applied,
-  type ApplyTable,
-  applyRun,
-  BatchFailed,
-  type Change,
-  type EventLogEngine,
-  runsOf,
-  sequence,
-  type UserState,
-  usersOf,
-} from './event-log.ts';
+import * as log from './event-log.ts';
 
 /**
  * SQLite's raw connection: a second, synchronous better-sqlite3 connection to the file beside
@@ -84,10 +73,10 @@ function notificationOf(row: NotificationRow): Notification {
 }
 
 /** The event log's statements on SQLite (see event-log.ts): each batch one synchronous transaction. */
-export function createSqliteEngine(sql: SqliteSql): EventLogEngine {
+export function createSqliteEngine(sql: SqliteSql): log.EventLogEngine {
   const statement = <Params extends unknown[], Row = unknown>(text: string) =>
     sql.connection.prepare<Params, Row>(text);
-  const userState = statement<[string, string], UserState>(
+  const userState = statement<[string, string], log.UserState>(
     'SELECT "lastEventSeq" AS seq, (SELECT COUNT(*) FROM notification WHERE "recipientId" = ? AND "readAt" IS NULL) AS unread FROM "user" WHERE id = ?',
   );
   const insertNotification = statement<
@@ -112,7 +101,7 @@ export function createSqliteEngine(sql: SqliteSql): EventLogEngine {
   );
   const setLastSeq = statement<[number, string]>('UPDATE "user" SET "lastEventSeq" = ? WHERE id = ?');
 
-  const apply: ApplyTable<false> = {
+  const apply: log.ApplyTable<false> = {
     create: (changes, users) =>
       changes.map(({ notification: n }) => {
         if (!users.has(n.recipientId)) return false;
@@ -121,7 +110,7 @@ export function createSqliteEngine(sql: SqliteSql): EventLogEngine {
         return true;
       }),
     read: (changes) =>
-      changes.map(({ userId, id, at }): Applied['read'] => {
+      changes.map(({ userId, id, at }): log.Applied['read'] => {
         const changed = markRead.get(sqliteDate(at), id, userId);
         if (changed) return { notification: notificationOf(changed), changed: true };
         const current = findNotification.get(id, userId);
@@ -135,14 +124,14 @@ export function createSqliteEngine(sql: SqliteSql): EventLogEngine {
       }),
   };
 
-  const writeBatch = sql.connection.transaction((changes: Change[]) => {
-    const users = new Map<string, UserState>();
-    for (const id of usersOf(changes)) {
+  const writeBatch = sql.connection.transaction((changes: log.Change[]) => {
+    const users = new Map<string, log.UserState>();
+    for (const id of log.usersOf(changes)) {
       const user = userState.get(id, id);
       if (user) users.set(id, user);
     }
-    const applied = runsOf(changes).flatMap((changesOfKind) => applyRun(apply, changesOfKind, users));
-    const { outcomes, events } = sequence(changes, applied, users);
+    const applied = log.runsOf(changes).flatMap((changesOfKind) => log.applyRun(apply, changesOfKind, users));
+    const { outcomes, events } = log.sequence(changes, applied, users);
     const lastSeq = new Map<string, number>();
     for (const { userId, seq, event, at } of events) {
       insertEvent.run(userId, seq, event.type, JSON.stringify(event), sqliteDate(at));
@@ -161,7 +150,7 @@ export function createSqliteEngine(sql: SqliteSql): EventLogEngine {
         return writeBatch.immediate(changes);
       } catch (error) {
         const busy = String((error as { code?: unknown }).code).startsWith('SQLITE_BUSY');
-        throw new BatchFailed(error, busy ? 'retry later' : 'retry alone');
+        throw new log.BatchFailed(error, busy ? 'retry later' : 'retry alone');
       }
     },
   };
