@@ -10,6 +10,7 @@ const databaseFree = [
   'tests/config.test.ts',
   'tests/scheduler.test.ts',
   'tests/layers.test.ts',
+  'tests/document-cache.test.ts',
 ];
 const postgresOnly = ['tests/cluster.test.ts', 'tests/group-commit-postgres.test.ts', 'tests/redis-restart.test.ts'];
 // The web client's unit tests: no server, no database, run once.
