@@ -8,10 +8,10 @@ import { schema } from '../server/schema/index.ts';
 // showed their per-request costs). The contract: for the same requests, in the same order, a Yoga
 // with these caches answers exactly as a Yoga with its own, first time and every time after.
 
-function yogaWith(caches: 'ours' | 'yoga') {
-  const ours = documentCaches(4);
+function yogaWith(caches: 'ours' | 'yoga', bound: number) {
+  const ours = documentCaches(bound);
   const armor = EnvelopArmorPlugin({
-    maxDepth: { n: 4 },
+    maxDepth: { n: 2 },
     maxAliases: { n: 2 },
     maxTokens: { n: 200 },
     costLimit: { enabled: false },
@@ -34,14 +34,14 @@ const documents = {
   'syntax error': '{ __typename ',
   'unknown field': '{ nope }',
   'unknown argument': '{ notifications(nope: 1) { __typename } }',
-  'too deep': '{ __schema { types { fields { type { ofType { name } } } } } }',
-  'too many aliases': '{ a: __typename b: __typename c: __typename }',
-  'too many tokens': `{ ${'__typename '.repeat(120)}}`,
+  'too deep': '{ notifications { edges { node { id } } } }',
+  'too many aliases': '{ a: unreadNotificationCount b: unreadNotificationCount c: unreadNotificationCount }',
+  'too many tokens': `{ ${'__typename '.repeat(300)}}`,
   'not an operation': 'fragment F on Query { __typename }',
 };
 
-async function answers(caches: 'ours' | 'yoga'): Promise<string[]> {
-  const yoga = yogaWith(caches);
+async function answers(caches: 'ours' | 'yoga', bound = 1_024): Promise<string[]> {
+  const yoga = yogaWith(caches, bound);
   const seen: string[] = [];
   // Every document three times, and then all of them again after the cache has more than it keeps.
   const order = [...Object.values(documents), ...Object.values(documents), ...Object.values(documents)];
@@ -61,10 +61,15 @@ describe('the document cache (server/http/document-cache.ts), held to Yoga’s o
   it('answers every valid and invalid document exactly as Yoga’s default caches do, every time', async () => {
     const [ours, yogas] = await Promise.all([answers('ours'), answers('yoga')]);
     expect(ours).toEqual(yogas);
+    // And with a cache too small for them all: documents forgotten and parsed again answer the same.
+    expect(await answers('ours', 4)).toEqual(yogas);
     // The requests did reach every kind of answer: the comparison is not between empty lists.
     expect(new Set(yogas.map((answer) => answer.slice(0, 3)))).toEqual(new Set(['200', '400']));
     expect(yogas.some((answer) => answer.includes('Syntax Error'))).toBe(true);
     expect(yogas.some((answer) => answer.includes('Cannot query field'))).toBe(true);
+    for (const refused of ['Query depth limit', 'Aliases limit', 'Token limit']) {
+      expect(yogas.some((answer) => answer.includes(refused))).toBe(true);
+    }
   });
 
   it('forgets its oldest document past its bound, and keeps the rest', () => {
