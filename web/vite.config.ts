@@ -6,16 +6,13 @@ const root = import.meta.dirname;
 /** The Tidings server that `npm run dev` proxies API calls to. */
 const target = process.env.TIDINGS_URL ?? `http://localhost:${process.env.PORT ?? 4000}`;
 
-export default defineConfig(({ command }) => ({
+export default defineConfig({
   root,
   plugins: [react()],
   build: { outDir: path.join(root, 'dist'), emptyOutDir: true, sourcemap: true },
-  // A build is the production client whatever NODE_ENV says: under vitest (NODE_ENV=test) it
-  // would otherwise bundle React's development build, 1.6 times the size, and warn about it.
-  define: command === 'build' ? { 'process.env.NODE_ENV': JSON.stringify('production') } : {},
   server: {
     port: Number(process.env.WEB_PORT ?? 5173),
     // The browser sees one origin, as in production, so session cookies just work.
     proxy: Object.fromEntries(['/graphql', '/api', '/healthz', '/readyz'].map((prefix) => [prefix, { target }])),
   },
-}));
+});
