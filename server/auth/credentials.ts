@@ -34,7 +34,7 @@ export interface CredentialOwner {
  * Whether the admin plugin counts a user as banned: banned, with no end to the ban or an end
  * still ahead (the plugin lifts a ban whose `banExpires` has passed at the next sign-in).
  */
-export function isBanned(user: { banned: boolean | number | null; banExpires: Date | string | null }): boolean {
+export function isBanned(user: BanState): boolean {
   if (user.banned !== true && user.banned !== 1) return false;
   return user.banExpires === null || new Date(user.banExpires).getTime() >= Date.now();
 }
@@ -182,9 +182,8 @@ function createApiKeyVerifier({ auth, db }: { auth: Auth; db: Database }) {
       hashed,
     );
     if (!row) return null;
-    if (row.enabled === false || row.enabled === 0) return null;
-    const expired = row.expiresAt !== null && new Date(row.expiresAt).getTime() < Date.now();
-    if (expired || row.remaining !== null) return throughBetterAuth(key);
+    if (isDisabled(row)) return null;
+    if (hasExpired(row, Date.now()) || row.remaining !== null) return throughBetterAuth(key);
     if (isBanned(row)) return null;
     touch(row);
     return {
@@ -207,6 +206,16 @@ function parsePermissions(text: string | null): Permissions | null {
   }
 }
 
+/** A key the plugin's `enabled` column turned off (SQLite stores booleans as 0 and 1). */
+function isDisabled(key: { enabled: boolean | number | null }): boolean {
+  return key.enabled === false || key.enabled === 0;
+}
+
+/** Whether a key's expiry has passed at `now` (ms); a key without one never expires. */
+function hasExpired(key: { expiresAt: Date | string | null }, now: number): boolean {
+  return key.expiresAt !== null && new Date(key.expiresAt).getTime() < now;
+}
+
 interface BanState {
   banned: boolean | number | null;
   banExpires: Date | string | null;
@@ -226,7 +235,7 @@ export function createStreamCredentialCheck(db: Database): CredentialCheck {
     const idsOf = (kind: StreamCredential['kind']) => [
       ...new Set(holders.filter((h) => h.credential.kind === kind).map((h) => h.credential.id)),
     ];
-    const now = new Date();
+    const now = Date.now();
     const sessions = await readIn<{ id: string; expiresAt: Date | string }>(
       'SELECT id, "expiresAt" FROM session WHERE id',
       idsOf('session'),
@@ -238,16 +247,16 @@ export function createStreamCredentialCheck(db: Database): CredentialCheck {
       idsOf('apiKey'),
     );
     const sessionState = new Map(
-      sessions.map((s) => [s.id, new Date(s.expiresAt) > now ? null : ('SESSION_EXPIRED' as const)]),
+      sessions.map((s) => [s.id, new Date(s.expiresAt).getTime() > now ? null : ('SESSION_EXPIRED' as const)]),
     );
     const keyState = new Map(
       keys.map((k) => [
         k.id,
         isBanned(k)
           ? ('USER_BANNED' as const)
-          : k.enabled !== false && k.enabled !== 0 && (!k.expiresAt || new Date(k.expiresAt) > now)
-            ? null
-            : ('API_KEY_REVOKED' as const),
+          : isDisabled(k) || hasExpired(k, now)
+            ? ('API_KEY_REVOKED' as const)
+            : null,
       ]),
     );
     const ending = new Map<(typeof holders)[number], StreamEndReason>();
