@@ -11,7 +11,7 @@ import { startServer, type TestServer } from './helpers/server.ts';
 
 const root = path.join(import.meta.dirname, '..');
 const rawSqlModules = [
-  ...['sqlite.ts', 'postgres.ts', 'log-reader.ts'].map((file) => `server/store/${file}`),
+  ...['sqlite.ts', 'postgres.ts', 'counts.ts'].map((file) => `server/store/${file}`),
   'server/auth/credentials.ts',
 ];
 
@@ -41,7 +41,7 @@ function tablesOfPrisma(): Map<string, Set<string>> {
 /** The SQL texts of a module: its string and template literals that read or write, with `${columns}` filled in. */
 function statementsOf(file: string): string[] {
   const source = readFileSync(path.join(root, file), 'utf8');
-  const columns = /const columns = '([^']*)'/.exec(source)?.[1] ?? '';
+  const columns = /const columns =\s*'([^']*)'/.exec(source)?.[1] ?? '';
   const literals = source.match(/'(?:[^'\\\n]|\\.)*'|`(?:[^`\\]|\\.)*`/g) ?? [];
   return literals
     .map((literal) => literal.slice(1, -1).replace(/\$\{columns\}/g, columns))
@@ -99,7 +99,7 @@ describe('raw SQL agrees with the Prisma schema', () => {
   it("the engine modules' notification columns are exactly Prisma's Notification fields", () => {
     const fields = tablesOfPrisma().get('notification');
     for (const file of ['server/store/sqlite.ts', 'server/store/postgres.ts']) {
-      const columns = /const columns = '([^']*)'/.exec(readFileSync(path.join(root, file), 'utf8'))?.[1] ?? '';
+      const columns = /const columns =\s*'([^']*)'/.exec(readFileSync(path.join(root, file), 'utf8'))?.[1] ?? '';
       expect(new Set(columns.split(',').map((column) => column.trim().replace(/"/g, '')))).toEqual(fields);
     }
   });

@@ -1,12 +1,12 @@
-import type { NotificationEventPayload } from './events.ts';
+import type { NotificationCounts, NotificationEventPayload } from './events.ts';
 
 /**
  * What streams read of the per-user event log. The store implements it (server/store/log-reader.ts)
  * and the app hands it to the registry: realtime never reaches into the store.
  */
 export interface EventLogReader {
-  /** The user's latest sequence number and unread count, read together (0 and 0 for no user). */
-  start(userId: string): Promise<{ latest: number; unreadCount: number }>;
+  /** The user's latest sequence number and counts, read together (0 and none for no user). */
+  start(userId: string): Promise<{ latest: number; counts: NotificationCounts }>;
   /** Whether the log still holds the user's event `seq` (retention prunes old ones). */
   has(userId: string, seq: number): Promise<boolean>;
   /**

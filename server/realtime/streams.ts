@@ -9,10 +9,13 @@ import type { Metrics } from '../metrics.ts';
 import { TooManyStreams } from './errors.ts';
 import type { EventLogReader } from './event-log-reader.ts';
 import {
+  countsOf,
   decodeCursor,
   type EventSubscriber,
   encodeCursor,
+  type NotificationCounts,
   type NotificationEventPayload,
+  noCounts,
   type ResyncReason,
   type StreamEndReason,
   type StreamEvent,
@@ -169,14 +172,14 @@ export class StreamRegistry {
     else signal?.addEventListener('abort', () => stream.close(), { once: true });
     try {
       await listening.ready;
-      const { latest, unreadCount } = await this.options.eventLog.start(userId);
+      const { latest, counts } = await this.options.eventLog.start(userId);
       const afterSeq = options.after == null ? latest : decodeCursor(options.after);
       const resync = await this.#resyncReason(userId, afterSeq, latest);
       if (resync) {
         this.options.metrics.resyncs.inc();
-        stream.begin({ from: latest, latest, unreadCount, resync });
+        stream.begin({ from: latest, latest, counts, resync });
       } else {
-        stream.begin({ from: afterSeq as number, latest, unreadCount });
+        stream.begin({ from: afterSeq as number, latest, counts });
       }
     } catch (error) {
       stream.close('error');
@@ -324,7 +327,7 @@ export class StreamRegistry {
 interface Replay {
   upTo: number;
   count: number;
-  unreadCount: number;
+  counts: NotificationCounts;
   /** Events read from the log and not handed on yet, from `next` on: a page goes out only as fast as the client takes it. */
   page: NotificationEventPayload[];
   next: number;
@@ -381,7 +384,7 @@ export class NotificationStream implements AsyncIterableIterator<StreamEvent> {
   #catchUpWaiting = false;
   #closed = false;
   #lastSeq = 0;
-  #unreadCount = 0;
+  #counts: NotificationCounts = noCounts;
 
   constructor(
     readonly userId: string,
@@ -398,21 +401,21 @@ export class NotificationStream implements AsyncIterableIterator<StreamEvent> {
   begin({
     from,
     latest,
-    unreadCount,
+    counts,
     resync,
   }: {
     from: number;
     latest: number;
-    unreadCount: number;
+    counts: NotificationCounts;
     resync?: ResyncReason;
   }) {
     this.#lastSeq = from;
-    this.#unreadCount = unreadCount;
+    this.#counts = counts;
     if (resync) {
       this.#push({ type: 'NotificationStreamResync', at: now(), reason: resync, ...this.#position() });
     }
     if (from < latest) {
-      this.#replay = { upTo: latest, count: 0, unreadCount, page: [], next: 0, exhausted: false };
+      this.#replay = { upTo: latest, count: 0, counts, page: [], next: 0, exhausted: false };
       return;
     }
     this.#goLive(0);
@@ -448,7 +451,7 @@ export class NotificationStream implements AsyncIterableIterator<StreamEvent> {
   }
 
   #position() {
-    return { cursor: encodeCursor(this.#lastSeq), unreadCount: this.#unreadCount };
+    return { cursor: encodeCursor(this.#lastSeq), unreadCount: this.#counts.unread, counts: this.#counts };
   }
 
   #goLive(replayed: number) {
@@ -482,14 +485,14 @@ export class NotificationStream implements AsyncIterableIterator<StreamEvent> {
         // Pruned while we were reading: the client must refetch, as with any expired cursor.
         this.options.metrics.resyncs.inc();
         this.#lastSeq = replay.upTo;
-        this.#unreadCount = replay.unreadCount;
+        this.#counts = replay.counts;
         this.#push({ type: 'NotificationStreamResync', at: now(), reason: 'CURSOR_EXPIRED', ...this.#position() });
         replay.page = [];
         replay.next = 0;
         break;
       }
       this.#lastSeq = seq;
-      this.#unreadCount = event.unreadCount;
+      this.#counts = countsOf(event);
       replay.count++;
       this.options.metrics.eventsReplayed.inc();
       this.#push(event);
@@ -513,7 +516,7 @@ export class NotificationStream implements AsyncIterableIterator<StreamEvent> {
     for (let next = ahead.get(this.#lastSeq + 1); next; next = ahead.get(this.#lastSeq + 1)) {
       ahead.delete(this.#lastSeq + 1);
       this.#lastSeq++;
-      this.#unreadCount = next.unreadCount;
+      this.#counts = countsOf(next);
       this.#push(next);
     }
     // Nothing waits (the usual case): let the map go, it is most of an idle stream's own memory.

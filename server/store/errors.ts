@@ -20,3 +20,13 @@ export class NoSuchRecipient extends StoreError {
     super(`no user with id "${recipientId}".`);
   }
 }
+
+/** An action id the notification does not offer. */
+export class UnknownAction extends StoreError {
+  constructor(
+    readonly notificationId: string,
+    readonly actionId: string,
+  ) {
+    super(`notification "${notificationId}" has no action "${actionId}".`);
+  }
+}

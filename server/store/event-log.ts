@@ -1,28 +1,37 @@
 import type { Notification } from '../generated/prisma/sqlite/client.ts';
 import type { Metrics } from '../metrics.ts';
-import { encodeCursor, type NotificationEventPayload, snapshotOf } from '../realtime/events.ts';
+import {
+  encodeCursor,
+  type NotificationCounts,
+  type NotificationEventPayload,
+  snapshotOf,
+} from '../realtime/events.ts';
 import type { NotificationPubSub } from '../realtime/pubsub.ts';
 import { NoSuchRecipient, NotFound, type StoreError } from './errors.ts';
+import { eventOfUpdate, folded, Tally, transition, type Update } from './inbox.ts';
 
 /**
- * The one writer of the per-user event log. Every change to notifications (create, read,
- * read-all, delete; each new kind is one more entry in `Change`, in `stepOf` below and in each
- * engine's `apply` table) goes through `EventLog.append`, which, in one transaction per batch,
- * writes the change, bumps the user's sequence, counts the user's unread notifications, appends
- * the event, and hands the events to the pub/sub once the transaction committed.
+ * The one writer of the per-user event log. Every change to notifications goes through
+ * `EventLog.append`: creates, updates of one notification (read, unread, archive, snooze, act,
+ * expire, ...: the rules are in inbox.ts), changes to all of a user's notifications at once, and
+ * deletes. In one transaction per batch (`batchOf`, the same on every engine; each engine only
+ * answers its `Statements`), it writes the changes, bumps each user's sequence, keeps each user's
+ * counts, appends the events, and hands the events to the pub/sub once the transaction committed.
+ * A new kind of change is one more `Update` (inbox.ts), or one more statement each engine answers.
  *
  * Why cursors are gap-free and commit in user order: every batch begins by taking the write
  * lock of each user it touches (PostgreSQL: the users' rows, FOR NO KEY UPDATE, in id order so two
  * processes' batches cannot deadlock; SQLite: BEGIN IMMEDIATE, the database's one write lock),
- * and holds them until it commits. Only then does it read each user's last sequence number and
- * unread count (in a statement of its own after the locks: under READ COMMITTED its snapshot
- * includes every write to those users that committed before ours). Sequence numbers are handed out
- * in the batch, in arrival order, only to changes that wrote something, and stored with the
- * events in the same transaction: a batch that rolls back takes its numbers with it, and the next
- * writer of that user cannot read the last number until this one committed. Each change's effect
- * on the unread count is added to the count read after the locks, in the same order as the
+ * and holds them until it commits. Only then does it read each user's last sequence number,
+ * counts and notifications (in statements of their own after the locks: under READ COMMITTED each
+ * statement's snapshot includes every write to those users that committed before ours, and no one
+ * else writes them until we commit). Sequence numbers are handed out in the batch, in arrival
+ * order, only to changes that wrote something, and stored with the events in the same
+ * transaction: a batch that rolls back takes its numbers with it, and the next writer of that
+ * user cannot read the last number until this one committed. Each change's effect on the counts
+ * (inbox.ts, `Tally`) is added to the counts read after the locks, in the same order as the
  * changes are applied. So a user's events become visible in cursor order, without gaps, and each
- * carries the exact unread count after it.
+ * carries the exact counts after it.
  *
  * Group commit: the changes that arrive while a batch is written (or, for the first, in one turn
  * of the event loop) make the next batch, so a commit is paid once for many changes. One batch is
@@ -36,60 +45,28 @@ import { NoSuchRecipient, NotFound, type StoreError } from './errors.ts';
 /** A change to a user's notifications, as the event log takes it. */
 export type Change =
   | { kind: 'create'; notification: Notification }
-  | { kind: 'read'; userId: string; id: string; at: Date }
-  | { kind: 'readAll'; userId: string; at: Date }
+  | { kind: 'update'; userId: string; id: string; at: Date; update: Update }
+  | { kind: 'bulk'; userId: string; at: Date; op: BulkOp }
   | { kind: 'delete'; userId: string; id: string; at: Date };
+
+/** The changes to every notification of a user at once: read all, see all, archive the read ones. */
+export type BulkOp = 'readAll' | 'seeAll' | 'archiveRead';
 
 export type ChangeKind = Change['kind'];
 export type ChangeOf<K extends ChangeKind> = Extract<Change, { kind: K }>;
 
-/** What an engine's SQL reports for one change of each kind (it knows nothing of events). */
-export interface Applied {
-  /** Whether the notification was inserted: false when its recipient does not exist. */
-  create: boolean;
-  /** The notification after the change, and whether this change read it (false: it was read already); null when the user has none with that id. */
-  read: { notification: Notification; changed: boolean } | null;
-  /** How many notifications were marked read. */
-  readAll: number;
-  /** Whether the deleted notification was unread; null when the user has none with that id. */
-  delete: { wasUnread: boolean } | null;
-}
-
 /** What the caller of `append` receives for each kind. */
 export interface Results {
   create: Notification;
-  read: Notification;
-  readAll: { readAt: Date; count: number };
+  update: Notification;
+  bulk: { at: Date; count: number };
   delete: string;
-}
-
-/**
- * Each engine's statements for a run of consecutive changes of one kind, in order: what a new kind
- * of change adds to an engine. `users` are the batch's users that exist, locked. SQLite's
- * statements are synchronous (`Async` false), PostgreSQL's are not.
- */
-export type ApplyTable<Async extends boolean> = {
-  [K in ChangeKind]: (
-    changes: ChangeOf<K>[],
-    users: ReadonlyMap<string, UserState>,
-  ) => Async extends true ? Promise<Applied[K][]> : Applied[K][];
-};
-
-/** Applies one run (see runsOf) with its kind's statements. */
-export function applyRun<Async extends boolean>(
-  table: ApplyTable<Async>,
-  run: Change[],
-  users: ReadonlyMap<string, UserState>,
-) {
-  const kind = (run[0] as Change).kind;
-  type Apply = (changes: Change[], users: ReadonlyMap<string, UserState>) => unknown;
-  return (table[kind] as Apply)(run, users) as Async extends true ? Promise<unknown[]> : unknown[];
 }
 
 /** A user as a batch finds it after taking the user's lock. */
 export interface UserState {
   seq: number;
-  unread: number;
+  tally: Tally;
 }
 
 /** An event to append to the log, in its batch. */
@@ -99,6 +76,76 @@ export interface EventRow {
   event: NotificationEventPayload;
   at: Date;
 }
+
+/** A notification of a group: the recipient and the group's key. */
+export interface GroupOf {
+  userId: string;
+  groupKey: string;
+}
+
+/**
+ * The statements a batch asks of its engine (sqlite.ts, postgres.ts), all inside the batch's
+ * transaction: what each engine implements, synchronously (SQLite) or not (PostgreSQL).
+ */
+export interface Statements {
+  /** Takes the write lock of each user (see the top of this module); the last sequence number of each that exists. */
+  lockUsers(userIds: string[]): Map<string, number>;
+  /** The counts of each user (after the locks). */
+  counts(userIds: string[]): Map<string, NotificationCounts>;
+  /** The notifications with these ids (whoever's they are). */
+  find(ids: string[]): Notification[];
+  /** For each group, its unread notification that is not hidden, if any (the newest). */
+  findGroups(groups: GroupOf[]): Notification[];
+  insert(rows: Notification[]): void;
+  /** Writes these rows' every column but id and recipient. */
+  update(rows: Notification[]): void;
+  delete(ids: string[]): void;
+  /** Marks the user's unread notifications that are not hidden read (and seen); how many. */
+  readAll(userId: string, at: Date): number;
+  /** Marks the user's unseen notifications that are not hidden seen; how many. */
+  seeAll(userId: string, at: Date): number;
+  /** Archives the user's read notifications that are not archived or expired; how many. */
+  archiveRead(userId: string, at: Date): number;
+  /** Appends the events and sets each user's last sequence number. */
+  append(events: EventRow[], lastSeq: Map<string, number>): void;
+}
+
+type Name = keyof Statements;
+/** One statement the batch asks for, with its arguments: the engine answers with its result. */
+export type Ask = { [K in Name]: { name: K; args: Parameters<Statements[K]> } }[Name];
+type Answer<K extends Name> = ReturnType<Statements[K]>;
+
+/** A batch, as a generator of the statements it needs: each engine runs it on its own connection (`run`). */
+export type Batch = Generator<Ask, Outcome[], unknown>;
+
+function* ask<K extends Name>(name: K, ...args: Parameters<Statements[K]>): Generator<Ask, Answer<K>, unknown> {
+  return (yield { name, args } as Ask) as Answer<K>;
+}
+
+/** Runs a batch to its end, answering each statement from `statements` (SQLite: synchronously, inside one transaction). */
+export function runSync(batch: Batch, statements: Statements): Outcome[] {
+  let next = batch.next();
+  while (!next.done) {
+    const { name, args } = next.value;
+    next = batch.next((statements[name] as (...args: unknown[]) => unknown)(...args));
+  }
+  return next.value;
+}
+
+/** The same for an engine whose statements answer promises (PostgreSQL). */
+export async function runAsync(batch: Batch, statements: Promised<Statements>): Promise<Outcome[]> {
+  let next = batch.next();
+  while (!next.done) {
+    const { name, args } = next.value;
+    next = batch.next(await (statements[name] as (...args: unknown[]) => Promise<unknown>)(...args));
+  }
+  return next.value;
+}
+
+/** An engine's statements that answer promises. */
+export type Promised<T> = {
+  [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<R> : never;
+};
 
 /** What became of one change of a batch. */
 export type Outcome = { error: StoreError } | { result: unknown; event?: NotificationEventPayload };
@@ -132,7 +179,7 @@ export function usersOf(changes: Change[]): string[] {
   return [...new Set(changes.map(userOf))];
 }
 
-/** A batch cut into runs of consecutive changes of one kind: an engine applies each run at once, in order. */
+/** A batch cut into runs of consecutive changes of one kind: each run is applied at once, in order. */
 export function runsOf(changes: Change[]): Change[][] {
   const runs: Change[][] = [];
   for (const change of changes) {
@@ -145,74 +192,174 @@ export function runsOf(changes: Change[]): Change[][] {
 
 type EventBody = NotificationEventPayload extends infer E
   ? E extends NotificationEventPayload
-    ? Omit<E, 'cursor' | 'unreadCount'>
+    ? Omit<E, 'cursor' | 'unreadCount' | 'counts'>
     : never
   : never;
 
-/** What a change did: failed, changed nothing (no event), or changed and makes this event. */
-type Step = { error: StoreError } | { result: unknown } | { result: unknown; event: EventBody; unreadDelta: number };
+/** What a change did: failed, changed nothing (no event), or changed and makes this event, after counting itself. */
+type Step =
+  | { error: StoreError }
+  | { result: unknown }
+  | { result: unknown; event: EventBody; count: (tally: Tally) => void };
 
-function stepOf(change: Change, applied: unknown): Step {
-  switch (change.kind) {
-    case 'create': {
-      const { notification } = change;
-      if (!(applied as Applied['create'])) return { error: new NoSuchRecipient(notification.recipientId) };
-      const event = { type: 'NotificationCreated' as const, notification: snapshotOf(notification) };
-      return { result: notification, event, unreadDelta: 1 };
+/**
+ * One batch, the same on every engine: lock the users, read their counts, apply each run of
+ * changes with the inbox's rules (inbox.ts), give each change that wrote something its user's next
+ * sequence number and counts, in batch order, and append the events.
+ */
+export function* batchOf(changes: Change[]): Batch {
+  const seqs = yield* ask('lockUsers', usersOf(changes));
+  const counts = seqs.size > 0 ? yield* ask('counts', [...seqs.keys()]) : new Map<string, NotificationCounts>();
+  const users = new Map<string, UserState>();
+  for (const [userId, seq] of seqs) users.set(userId, { seq, tally: new Tally(counts.get(userId)) });
+
+  const outcomes: Outcome[] = [];
+  const events: EventRow[] = [];
+  for (const run of runsOf(changes)) {
+    const steps = yield* stepsOf(run, users);
+    for (const [i, change] of run.entries()) {
+      const step = steps[i] as Step;
+      if (!('event' in step)) {
+        outcomes.push(step);
+        continue;
+      }
+      const userId = userOf(change);
+      const user = users.get(userId);
+      if (!user) throw new Error(`a change of user ${userId} wrote without the user's lock`);
+      user.seq += 1;
+      step.count(user.tally);
+      const userCounts = user.tally.counts();
+      const event = {
+        ...step.event,
+        cursor: encodeCursor(user.seq),
+        unreadCount: userCounts.unread,
+        counts: userCounts,
+      } as NotificationEventPayload;
+      events.push({
+        userId,
+        seq: user.seq,
+        event,
+        at: change.kind === 'create' ? change.notification.createdAt : change.at,
+      });
+      outcomes.push({ result: step.result, event });
     }
-    case 'read': {
-      const read = applied as Applied['read'];
-      if (!read) return { error: new NotFound('notification', change.id) };
-      if (!read.changed) return { result: read.notification };
-      const event = { type: 'NotificationRead' as const, notification: snapshotOf(read.notification) };
-      return { result: read.notification, event, unreadDelta: -1 };
-    }
-    case 'readAll': {
-      const count = applied as Applied['readAll'];
-      const result = { readAt: change.at, count };
-      if (count === 0) return { result };
-      const event = { type: 'AllNotificationsRead' as const, readAt: change.at.toISOString(), count };
-      return { result, event, unreadDelta: -count };
-    }
-    case 'delete': {
-      const deleted = applied as Applied['delete'];
-      if (!deleted) return { error: new NotFound('notification', change.id) };
-      const event = { type: 'NotificationDeleted' as const, notificationId: change.id };
-      return { result: change.id, event, unreadDelta: deleted.wasUnread ? -1 : 0 };
-    }
+  }
+  if (events.length > 0) {
+    const lastSeq = new Map(events.map(({ userId, seq }) => [userId, seq]));
+    yield* ask('append', events, lastSeq);
+  }
+  return outcomes;
+}
+
+function stepsOf(run: Change[], users: ReadonlyMap<string, UserState>): Generator<Ask, Step[], unknown> {
+  const kind = (run[0] as Change).kind;
+  switch (kind) {
+    case 'create':
+      return createSteps(run as ChangeOf<'create'>[], users);
+    case 'update':
+      return updateSteps(run as ChangeOf<'update'>[]);
+    case 'bulk':
+      return bulkSteps(run as ChangeOf<'bulk'>[]);
+    case 'delete':
+      return deleteSteps(run as ChangeOf<'delete'>[]);
   }
 }
 
-/**
- * Turns what an engine applied into events: each change that wrote something takes its user's
- * next sequence number and unread count, in batch order (`users` as the batch found them after
- * the locks; updated in place). Returns each change's outcome and the events to append.
- */
-export function sequence(changes: Change[], applied: unknown[], users: Map<string, UserState>) {
-  const events: EventRow[] = [];
-  const outcomes = changes.map((change, i): Outcome => {
-    const step = stepOf(change, applied[i]);
-    if (!('event' in step)) return step;
-    const userId = userOf(change);
-    const user = users.get(userId);
-    if (!user) throw new Error(`a change of user ${userId} wrote without the user's lock`);
-    user.seq += 1;
-    user.unread += step.unreadDelta;
-    const event = {
-      ...step.event,
-      cursor: encodeCursor(user.seq),
-      unreadCount: user.unread,
-    } as NotificationEventPayload;
-    events.push({
-      userId,
-      seq: user.seq,
-      event,
-      at: change.kind === 'create' ? change.notification.createdAt : change.at,
-    });
-    return { result: step.result, event };
+const groupId = (userId: string, groupKey: string) => `${userId}\u0000${groupKey}`;
+
+/** Creates: each new one inserted, or folded into its group's unread notification (see inbox.ts). */
+function* createSteps(creates: ChangeOf<'create'>[], users: ReadonlyMap<string, UserState>) {
+  const grouped = creates.flatMap(({ notification: { recipientId: userId, groupKey } }) =>
+    groupKey !== null && users.has(userId) ? [{ userId, groupKey }] : [],
+  );
+  const open = new Map<string, Notification>();
+  for (const row of grouped.length > 0 ? yield* ask('findGroups', grouped) : []) {
+    open.set(groupId(row.recipientId, row.groupKey as string), row);
+  }
+  const inserts = new Map<string, Notification>();
+  const updates = new Map<string, Notification>();
+  const steps = creates.map(({ notification }): Step => {
+    if (!users.has(notification.recipientId)) return { error: new NoSuchRecipient(notification.recipientId) };
+    const group = notification.groupKey === null ? undefined : groupId(notification.recipientId, notification.groupKey);
+    const before = group === undefined ? undefined : open.get(group);
+    const after = before ? folded(before, notification) : notification;
+    if (group !== undefined) open.set(group, after);
+    (inserts.has(after.id) || !before ? inserts : updates).set(after.id, after);
+    const event = { type: 'NotificationCreated' as const, notification: snapshotOf(after) };
+    return { result: after, event, count: (tally) => tally.change(before ?? null, after) };
   });
-  return { outcomes, events };
+  if (inserts.size > 0) yield* ask('insert', [...inserts.values()]);
+  if (updates.size > 0) yield* ask('update', [...updates.values()]);
+  return steps;
 }
+
+/** Updates of single notifications, each applied to the row as the changes before it left it. */
+function* updateSteps(changes: ChangeOf<'update'>[]) {
+  const rows = new Map<string, Notification>();
+  for (const row of yield* ask('find', [...new Set(changes.map((change) => change.id))])) rows.set(row.id, row);
+  const dirty = new Set<string>();
+  const steps = changes.map(({ userId, id, at, update }): Step => {
+    const before = rows.get(id);
+    if (!before || before.recipientId !== userId) return { error: new NotFound('notification', id) };
+    const next = transition(update, before, at);
+    if ('error' in next) return next;
+    if ('unchanged' in next) return { result: before };
+    const after = next.after;
+    rows.set(id, after);
+    dirty.add(id);
+    const type = eventOfUpdate[update.op];
+    const event =
+      type === 'NotificationExpired' ? { type, notificationId: id } : { type, notification: snapshotOf(after) };
+    return { result: after, event, count: (tally) => tally.change(before, after) };
+  });
+  if (dirty.size > 0)
+    yield* ask(
+      'update',
+      [...dirty].map((id) => rows.get(id) as Notification),
+    );
+  return steps;
+}
+
+const bulkEvents = {
+  readAll: (at: string, count: number) => ({ type: 'AllNotificationsRead' as const, readAt: at, count }),
+  seeAll: (at: string, count: number) => ({ type: 'NotificationsSeen' as const, seenAt: at, count }),
+  archiveRead: (at: string, count: number) => ({ type: 'ReadNotificationsArchived' as const, archivedAt: at, count }),
+};
+
+/** Changes to all of a user's notifications at once; archiving read ones changes no count. */
+function* bulkSteps(changes: ChangeOf<'bulk'>[]) {
+  const steps: Step[] = [];
+  for (const { userId, at, op } of changes) {
+    const count = yield* ask(op, userId, at);
+    const result = { at, count };
+    if (count === 0) {
+      steps.push({ result });
+      continue;
+    }
+    const event = bulkEvents[op](at.toISOString(), count);
+    const counted = op === 'readAll' ? (t: Tally) => t.readAll() : op === 'seeAll' ? (t: Tally) => t.seeAll() : noop;
+    steps.push({ result, event, count: counted });
+  }
+  return steps;
+}
+
+function* deleteSteps(changes: ChangeOf<'delete'>[]) {
+  const rows = new Map<string, Notification>();
+  for (const row of yield* ask('find', [...new Set(changes.map((change) => change.id))])) rows.set(row.id, row);
+  const deleted: string[] = [];
+  const steps = changes.map(({ userId, id }): Step => {
+    const before = rows.get(id);
+    if (!before || before.recipientId !== userId) return { error: new NotFound('notification', id) };
+    rows.delete(id);
+    deleted.push(id);
+    const event = { type: 'NotificationDeleted' as const, notificationId: id };
+    return { result: id, event, count: (tally) => tally.change(before, null) };
+  });
+  if (deleted.length > 0) yield* ask('delete', deleted);
+  return steps;
+}
+
+const noop = () => undefined;
 
 /** A change waiting for its batch. */
 interface Pending {

@@ -1,5 +1,6 @@
 import type { EventLogReader } from '../realtime/event-log-reader.ts';
 import type { NotificationEventPayload } from '../realtime/events.ts';
+import { countsOf, type KindCountRow, positionAndCounts } from './counts.ts';
 import type { Database } from './db.ts';
 
 /** The event log as streams read it (see EventLogReader). */
@@ -10,13 +11,9 @@ export function createEventLogReader({ prisma, sql }: Database): EventLogReader 
      * about 1 ms of CPU per stream open, and 10,000 streams open in a burst when an instance restarts.
      */
     async start(userId) {
-      const user = await sql.one<{ lastEventSeq: number | bigint; unread: number | bigint | string }>(
-        'SELECT "lastEventSeq", (SELECT COUNT(*) FROM notification WHERE "recipientId" = ? AND "readAt" IS NULL) AS unread FROM "user" WHERE id = ?',
-        userId,
-        userId,
-      );
-      // COUNT is a bigint on PostgreSQL: node-postgres reads it as a string.
-      return { latest: Number(user?.lastEventSeq ?? 0), unreadCount: Number(user?.unread ?? 0) };
+      const rows = await sql.all<KindCountRow>(positionAndCounts, userId, userId);
+      const position = rows.find((row) => row.kind === null);
+      return { latest: Number(position?.unread ?? 0), counts: countsOf(rows) };
     },
 
     async has(userId, seq) {

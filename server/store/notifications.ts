@@ -1,9 +1,12 @@
 import { randomFillSync } from 'node:crypto';
 import type { Notification, Prisma } from '../generated/prisma/sqlite/client.ts';
 import type { Metrics } from '../metrics.ts';
+import type { NotificationAction, NotificationCounts } from '../realtime/events.ts';
 import type { NotificationPubSub } from '../realtime/pubsub.ts';
+import { countsByKind, countsOf, type KindCountRow } from './counts.ts';
 import type { Database } from './db.ts';
-import { EventLog } from './event-log.ts';
+import { type BulkOp, EventLog } from './event-log.ts';
+import type { Update } from './inbox.ts';
 import { createPostgresEngine } from './postgres.ts';
 import { createSqliteEngine } from './sqlite.ts';
 
@@ -14,6 +17,9 @@ export interface NewNotification {
   kind?: string | null;
   url?: string | null;
   data?: Prisma.InputJsonValue | null;
+  actions?: NotificationAction[] | null;
+  expiresAt?: Date | null;
+  groupKey?: string | null;
 }
 
 export interface MarkAllReadResult {
@@ -24,15 +30,21 @@ export interface MarkAllReadResult {
 /**
  * Every write to notifications, as the schema calls them. Each is one change appended to the
  * recipient's event log (event-log.ts): written with its event in one transaction, published after
- * it committed. Refusals are the store's own errors (errors.ts): NotFound, NoSuchRecipient. A
- * write that changes nothing (marking a read notification read, or all read when none is unread)
- * logs no event.
+ * it committed; the rules of each are in inbox.ts. Refusals are the store's own errors (errors.ts):
+ * NotFound, NoSuchRecipient, UnknownAction. A write that changes nothing (marking a read
+ * notification read, or all read when none is unread) logs no event and answers as things are.
  */
 export interface NotificationService {
   create(input: NewNotification): Promise<Notification>;
+  /** Read, unread, archive, unarchive, snooze, unsnooze, act on one of the user's notifications (see inbox.ts). */
+  update(userId: string, id: string, update: Update): Promise<Notification>;
   markRead(userId: string, id: string): Promise<Notification>;
   markAllRead(userId: string): Promise<MarkAllReadResult>;
+  markAllSeen(userId: string): Promise<{ seenAt: Date; count: number }>;
+  archiveRead(userId: string): Promise<{ archivedAt: Date; count: number }>;
   delete(userId: string, id: string): Promise<string>;
+  /** The user's counts as they are now (read outside the log: a stream's events carry them as of each event). */
+  counts(userId: string): Promise<NotificationCounts>;
 }
 
 export function createNotificationService(
@@ -43,11 +55,27 @@ export function createNotificationService(
   const engine = db.sql.engine === 'sqlite' ? createSqliteEngine(db.sql) : createPostgresEngine(db.sql);
   const log = new EventLog({ engine, pubsub, metrics });
   const ids = new IdMaker();
+  const update = (userId: string, id: string, update: Update) =>
+    log.append({ kind: 'update', userId, id, at: new Date(), update });
+  const bulk = (userId: string, op: BulkOp) => log.append({ kind: 'bulk', userId, at: new Date(), op });
   return {
     create: (input) => log.append({ kind: 'create', notification: newNotification(ids.next(), input) }),
-    markRead: (userId, id) => log.append({ kind: 'read', userId, id, at: new Date() }),
-    markAllRead: (userId) => log.append({ kind: 'readAll', userId, at: new Date() }),
+    update,
+    markRead: (userId, id) => update(userId, id, { op: 'read' }),
+    markAllRead: async (userId) => {
+      const { at, count } = await bulk(userId, 'readAll');
+      return { readAt: at, count };
+    },
+    markAllSeen: async (userId) => {
+      const { at, count } = await bulk(userId, 'seeAll');
+      return { seenAt: at, count };
+    },
+    archiveRead: async (userId) => {
+      const { at, count } = await bulk(userId, 'archiveRead');
+      return { archivedAt: at, count };
+    },
     delete: (userId, id) => log.append({ kind: 'delete', userId, id, at: new Date() }),
+    counts: async (userId) => countsOf(await db.sql.all<KindCountRow>(countsByKind, userId)),
   };
 }
 
@@ -62,6 +90,16 @@ function newNotification(id: string, input: NewNotification): Notification {
     data: (input.data ?? null) as Notification['data'],
     readAt: null,
     createdAt: new Date(),
+    seenAt: null,
+    archivedAt: null,
+    snoozedUntil: null,
+    expiresAt: input.expiresAt ?? null,
+    expiredAt: null,
+    actions: input.actions?.length ? (input.actions as unknown as Notification['actions']) : null,
+    actedAt: null,
+    actionId: null,
+    groupKey: input.groupKey ?? null,
+    groupCount: 1,
   };
 }
 

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { Notification } from '../generated/prisma/sqlite/client.ts';
+import { countsOf, type KindCountRow } from './counts.ts';
 import * as log from './event-log.ts';
 
 const timestampOid = 1114;
@@ -73,8 +74,19 @@ export function openPostgres(databaseUrl: string): PostgresSql {
   return new PostgresSql(pool);
 }
 
-/** The columns of a notification, as every statement here reads them. */
-const columns = 'id, "recipientId", kind, title, body, url, data, "readAt", "createdAt"';
+/** The columns of a notification, as every statement here reads and writes them. */
+const columns =
+  'id, "recipientId", kind, title, body, url, data, "readAt", "createdAt", "seenAt", "archivedAt", "snoozedUntil", "expiresAt", "expiredAt", actions, "actedAt", "actionId", "groupKey", "groupCount"';
+
+/** The same columns as `unnest` takes them, one array of each, in `columns` order. */
+const unnested = `unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[], $8::timestamp[],
+    $9::timestamp[], $10::timestamp[], $11::timestamp[], $12::timestamp[], $13::timestamp[], $14::timestamp[], $15::jsonb[],
+    $16::timestamp[], $17::text[], $18::text[], $19::int[])
+  AS c (id, "recipientId", kind, title, body, url, data, "readAt", "createdAt", "seenAt", "archivedAt", "snoozedUntil",
+    "expiresAt", "expiredAt", actions, "actedAt", "actionId", "groupKey", "groupCount")`;
+
+/** Not archived, snoozed or expired (see inbox.ts). */
+const shown = 'n."archivedAt" IS NULL AND n."snoozedUntil" IS NULL AND n."expiredAt" IS NULL';
 
 // The users' row locks, always in id order, so two processes' batches cannot deadlock. NO KEY
 // UPDATE lets others insert rows that reference a user meanwhile.
@@ -82,13 +94,35 @@ const lockUsers =
   'SELECT id, "lastEventSeq" AS seq FROM "user" WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE';
 
 // A statement of its own after the locks (see event-log.ts): its snapshot is taken when it starts.
-const countUnread = `SELECT "recipientId" AS id, COUNT(*)::int AS unread FROM notification
-  WHERE "recipientId" = ANY($1::text[]) AND "readAt" IS NULL GROUP BY "recipientId"`;
+const counts = `SELECT n."recipientId" AS id, n.kind, COUNT(*)::int AS unread,
+    SUM(CASE WHEN n."seenAt" IS NULL THEN 1 ELSE 0 END)::int AS unseen
+  FROM notification AS n WHERE n."recipientId" = ANY($1::text[]) AND n."readAt" IS NULL AND ${shown}
+  GROUP BY n."recipientId", n.kind`;
 
-const insertNotifications = `INSERT INTO notification (id, "recipientId", kind, title, body, url, data, "createdAt")
-  SELECT c.id, c."recipientId", c.kind, c.title, c.body, c.url, c.data, c."createdAt"
-  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[], $8::timestamp[])
-    AS c (id, "recipientId", kind, title, body, url, data, "createdAt")`;
+const find = `SELECT ${columns} FROM notification WHERE id = ANY($1::text[])`;
+
+const findGroups = `SELECT DISTINCT ON (n."recipientId", n."groupKey") ${columns}
+  FROM notification AS n JOIN unnest($1::text[], $2::text[]) AS g (uid, gkey) ON n."recipientId" = g.uid AND n."groupKey" = g.gkey
+  WHERE n."readAt" IS NULL AND ${shown}
+  ORDER BY n."recipientId", n."groupKey", n."createdAt" DESC, n.id DESC`;
+
+const insert = `INSERT INTO notification (${columns}) SELECT ${columns} FROM ${unnested}`;
+
+const update = `UPDATE notification AS n SET kind = c.kind, title = c.title, body = c.body, url = c.url, data = c.data,
+    "readAt" = c."readAt", "createdAt" = c."createdAt", "seenAt" = c."seenAt", "archivedAt" = c."archivedAt",
+    "snoozedUntil" = c."snoozedUntil", "expiresAt" = c."expiresAt", "expiredAt" = c."expiredAt", actions = c.actions,
+    "actedAt" = c."actedAt", "actionId" = c."actionId", "groupKey" = c."groupKey", "groupCount" = c."groupCount"
+  FROM ${unnested} WHERE n.id = c.id`;
+
+const remove = 'DELETE FROM notification WHERE id = ANY($1::text[])';
+
+const readAll = `UPDATE notification AS n SET "readAt" = $2, "seenAt" = COALESCE(n."seenAt", $2)
+  WHERE n."recipientId" = $1 AND n."readAt" IS NULL AND ${shown}`;
+
+const seeAll = `UPDATE notification AS n SET "seenAt" = $2 WHERE n."recipientId" = $1 AND n."seenAt" IS NULL AND ${shown}`;
+
+const archiveRead = `UPDATE notification AS n SET "archivedAt" = $2
+  WHERE n."recipientId" = $1 AND n."readAt" IS NOT NULL AND n."archivedAt" IS NULL AND n."expiredAt" IS NULL`;
 
 // Both in one statement (a data-modifying WITH always runs to completion).
 const appendEvents = `WITH appended AS (
@@ -116,7 +150,7 @@ async function writeBatch(sql: PostgresSql, changes: log.Change[]): Promise<log.
   }
   try {
     await client.query('BEGIN');
-    const outcomes = await writeInTransaction(sql, client, changes);
+    const outcomes = await log.runAsync(log.batchOf(changes), statementsOf(sql, client));
     await client.query('COMMIT');
     client.release();
     return outcomes;
@@ -132,96 +166,71 @@ async function writeBatch(sql: PostgresSql, changes: log.Change[]): Promise<log.
   }
 }
 
-async function writeInTransaction(sql: PostgresSql, client: pg.PoolClient, changes: log.Change[]) {
+const iso = (date: Date | null) => (date === null ? null : date.toISOString());
+const json = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value));
+
+/** Rows as `unnested` takes them: one array per column. */
+function arraysOf(rows: Notification[]): unknown[] {
+  return [
+    rows.map((n) => n.id),
+    rows.map((n) => n.recipientId),
+    rows.map((n) => n.kind),
+    rows.map((n) => n.title),
+    rows.map((n) => n.body),
+    rows.map((n) => n.url),
+    rows.map((n) => json(n.data)),
+    rows.map((n) => iso(n.readAt)),
+    rows.map((n) => n.createdAt.toISOString()),
+    rows.map((n) => iso(n.seenAt)),
+    rows.map((n) => iso(n.archivedAt)),
+    rows.map((n) => iso(n.snoozedUntil)),
+    rows.map((n) => iso(n.expiresAt)),
+    rows.map((n) => iso(n.expiredAt)),
+    rows.map((n) => json(n.actions)),
+    rows.map((n) => iso(n.actedAt)),
+    rows.map((n) => n.actionId),
+    rows.map((n) => n.groupKey),
+    rows.map((n) => n.groupCount),
+  ];
+}
+
+function statementsOf(sql: PostgresSql, client: pg.PoolClient): log.Promised<log.Statements> {
   const query = <T extends pg.QueryResultRow>(text: string, values: unknown[]) =>
     client.query<T>(sql.named(text, values));
-  const locked = await query<{ id: string; seq: number }>(lockUsers, [log.usersOf(changes)]);
-  const users = new Map<string, log.UserState>(locked.rows.map(({ id, seq }) => [id, { seq, unread: 0 }]));
-  if (users.size > 0) {
-    for (const { id, unread } of (await query<{ id: string; unread: number }>(countUnread, [[...users.keys()]])).rows) {
-      (users.get(id) as log.UserState).unread = unread;
-    }
-  }
-
-  const apply: log.ApplyTable<true> = {
-    async create(creates, locked) {
-      const rows = creates.flatMap(({ notification: n }) => (locked.has(n.recipientId) ? [n] : []));
-      if (rows.length > 0) {
-        await query(insertNotifications, [
-          rows.map((n) => n.id),
-          rows.map((n) => n.recipientId),
-          rows.map((n) => n.kind),
-          rows.map((n) => n.title),
-          rows.map((n) => n.body),
-          rows.map((n) => n.url),
-          rows.map((n) => (n.data === null ? null : JSON.stringify(n.data))),
-          rows.map((n) => n.createdAt.toISOString()),
-        ]);
-      }
-      return creates.map(({ notification: n }) => locked.has(n.recipientId));
+  return {
+    async lockUsers(userIds) {
+      const locked = await query<{ id: string; seq: number }>(lockUsers, [userIds]);
+      return new Map(locked.rows.map(({ id, seq }) => [id, seq]));
     },
-    async read(reads) {
-      const applied: log.Applied['read'][] = [];
-      for (const { userId, id, at } of reads) {
-        const [changed] = (
-          await query<Notification>(
-            `UPDATE notification SET "readAt" = $3 WHERE id = $1 AND "recipientId" = $2 AND "readAt" IS NULL RETURNING ${columns}`,
-            [id, userId, at.toISOString()],
-          )
-        ).rows;
-        if (changed) {
-          applied.push({ notification: changed, changed: true });
-          continue;
-        }
-        const [current] = (
-          await query<Notification>(`SELECT ${columns} FROM notification WHERE id = $1 AND "recipientId" = $2`, [
-            id,
-            userId,
-          ])
-        ).rows;
-        applied.push(current ? { notification: current, changed: false } : null);
-      }
-      return applied;
+    async counts(userIds) {
+      const rows = (await query<KindCountRow & { id: string }>(counts, [userIds])).rows;
+      return new Map(userIds.map((id) => [id, countsOf(rows.filter((row) => row.id === id))]));
     },
-    async readAll(readAlls) {
-      const counts = [];
-      for (const { userId, at } of readAlls) {
-        const marked = await query(
-          'UPDATE notification SET "readAt" = $2 WHERE "recipientId" = $1 AND "readAt" IS NULL',
-          [userId, at.toISOString()],
-        );
-        counts.push(marked.rowCount ?? 0);
-      }
-      return counts;
+    find: async (ids) => (await query<Notification>(find, [ids])).rows,
+    findGroups: async (groups) =>
+      (await query<Notification>(findGroups, [groups.map((g) => g.userId), groups.map((g) => g.groupKey)])).rows,
+    async insert(rows) {
+      await query(insert, arraysOf(rows));
     },
-    async delete(deletes) {
-      const applied = [];
-      for (const { userId, id } of deletes) {
-        const deleted = await query<{ readAt: Date | null }>(
-          'DELETE FROM notification WHERE id = $1 AND "recipientId" = $2 RETURNING "readAt"',
-          [id, userId],
-        );
-        const row = deleted.rows[0];
-        applied.push(row ? { wasUnread: row.readAt === null } : null);
-      }
-      return applied;
+    async update(rows) {
+      await query(update, arraysOf(rows));
+    },
+    async delete(ids) {
+      await query(remove, [ids]);
+    },
+    readAll: async (userId, at) => (await query(readAll, [userId, at.toISOString()])).rowCount ?? 0,
+    seeAll: async (userId, at) => (await query(seeAll, [userId, at.toISOString()])).rowCount ?? 0,
+    archiveRead: async (userId, at) => (await query(archiveRead, [userId, at.toISOString()])).rowCount ?? 0,
+    async append(events, lastSeq) {
+      await query(appendEvents, [
+        events.map((e) => e.userId),
+        events.map((e) => e.seq),
+        events.map((e) => e.event.type),
+        events.map((e) => JSON.stringify(e.event)),
+        events.map((e) => e.at.toISOString()),
+        [...lastSeq.keys()],
+        [...lastSeq.values()],
+      ]);
     },
   };
-
-  const applied: unknown[] = [];
-  for (const run of log.runsOf(changes)) applied.push(...(await log.applyRun(apply, run, users)));
-  const { outcomes, events } = log.sequence(changes, applied, users);
-  if (events.length > 0) {
-    const lastSeq = new Map(events.map(({ userId, seq }) => [userId, seq]));
-    await query(appendEvents, [
-      events.map((e) => e.userId),
-      events.map((e) => e.seq),
-      events.map((e) => e.event.type),
-      events.map((e) => JSON.stringify(e.event)),
-      events.map((e) => e.at.toISOString()),
-      [...lastSeq.keys()],
-      [...lastSeq.values()],
-    ]);
-  }
-  return outcomes;
 }

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import type { Notification } from '../generated/prisma/sqlite/client.ts';
+import { countsByKind, countsOf, type KindCountRow } from './counts.ts';
 import * as log from './event-log.ts';
 
 /**
@@ -49,97 +50,163 @@ export function openSqlite(file: string): SqliteSql {
   return new SqliteSql(connection);
 }
 
-/** The columns of a notification, as every statement here reads them. */
-const columns = 'id, "recipientId", kind, title, body, url, data, "readAt", "createdAt"';
+/** The columns of a notification, as every statement here reads and writes them. */
+const columns =
+  'id, "recipientId", kind, title, body, url, data, "readAt", "createdAt", "seenAt", "archivedAt", "snoozedUntil", "expiresAt", "expiredAt", actions, "actedAt", "actionId", "groupKey", "groupCount"';
 
-interface NotificationRow extends Omit<Notification, 'data' | 'readAt' | 'createdAt'> {
+type DateColumn =
+  | 'readAt'
+  | 'createdAt'
+  | 'seenAt'
+  | 'archivedAt'
+  | 'snoozedUntil'
+  | 'expiresAt'
+  | 'expiredAt'
+  | 'actedAt';
+const dateColumns: DateColumn[] = [
+  'readAt',
+  'createdAt',
+  'seenAt',
+  'archivedAt',
+  'snoozedUntil',
+  'expiresAt',
+  'expiredAt',
+  'actedAt',
+];
+
+type NotificationRow = Omit<Notification, 'data' | 'actions' | DateColumn> & {
   data: string | null;
-  readAt: string | null;
-  createdAt: string;
-}
+  actions: string | null;
+} & Record<DateColumn, string | null>;
 
 /** SQLite's DATETIME text as Prisma writes it (so Prisma reads it back, and ranges compare as text). */
 function sqliteDate(date: Date): string {
   return date.toISOString().replace('Z', '+00:00');
 }
 
-function notificationOf(row: NotificationRow): Notification {
-  return {
-    ...row,
-    data: row.data === null ? null : (JSON.parse(row.data) as Notification['data']),
-    readAt: row.readAt === null ? null : new Date(row.readAt),
-    createdAt: new Date(row.createdAt),
-  };
+function sqliteDateOrNull(date: Date | null): string | null {
+  return date === null ? null : sqliteDate(date);
 }
+
+function json(value: unknown): string | null {
+  return value === null || value === undefined ? null : JSON.stringify(value);
+}
+
+function notificationOf(row: NotificationRow): Notification {
+  const notification: Record<string, unknown> = {
+    ...row,
+    data: row.data === null ? null : JSON.parse(row.data),
+    actions: row.actions === null ? null : JSON.parse(row.actions),
+  };
+  for (const column of dateColumns) {
+    const text = row[column];
+    notification[column] = text === null ? null : new Date(text);
+  }
+  return notification as unknown as Notification;
+}
+
+/** A notification's columns as the statements here take them, in `columns` order. */
+function valuesOf(n: Notification) {
+  return [
+    n.id,
+    n.recipientId,
+    n.kind,
+    n.title,
+    n.body,
+    n.url,
+    json(n.data),
+    sqliteDateOrNull(n.readAt),
+    sqliteDate(n.createdAt),
+    sqliteDateOrNull(n.seenAt),
+    sqliteDateOrNull(n.archivedAt),
+    sqliteDateOrNull(n.snoozedUntil),
+    sqliteDateOrNull(n.expiresAt),
+    sqliteDateOrNull(n.expiredAt),
+    json(n.actions),
+    sqliteDateOrNull(n.actedAt),
+    n.actionId,
+    n.groupKey,
+    n.groupCount,
+  ];
+}
+
+/** Not archived, snoozed or expired (see inbox.ts). */
+const shown = '"archivedAt" IS NULL AND "snoozedUntil" IS NULL AND "expiredAt" IS NULL';
 
 /** The event log's statements on SQLite (see event-log.ts): each batch one synchronous transaction. */
 export function createSqliteEngine(sql: SqliteSql): log.EventLogEngine {
   const statement = <Params extends unknown[], Row = unknown>(text: string) =>
     sql.connection.prepare<Params, Row>(text);
-  const userState = statement<[string, string], log.UserState>(
-    'SELECT "lastEventSeq" AS seq, (SELECT COUNT(*) FROM notification WHERE "recipientId" = ? AND "readAt" IS NULL) AS unread FROM "user" WHERE id = ?',
+  const lastSeq = statement<[string], { seq: number }>('SELECT "lastEventSeq" AS seq FROM "user" WHERE id = ?');
+  const counts = statement<[string], KindCountRow>(countsByKind);
+  const find = statement<[string], NotificationRow>(`SELECT ${columns} FROM notification WHERE id = ?`);
+  const findGroup = statement<[string, string], NotificationRow>(
+    `SELECT ${columns} FROM notification WHERE "recipientId" = ? AND "groupKey" = ? AND "readAt" IS NULL AND ${shown}
+      ORDER BY "createdAt" DESC, id DESC LIMIT 1`,
   );
-  const insertNotification = statement<
-    [string, string, string, string, string | null, string | null, string | null, string]
-  >(
-    'INSERT INTO notification (id, "recipientId", kind, title, body, url, data, "createdAt") VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+  const insert = statement<unknown[]>(
+    `INSERT INTO notification (${columns}) VALUES (${Array.from(columns.split(','), () => '?').join(', ')})`,
   );
-  const markRead = statement<[string, string, string], NotificationRow>(
-    `UPDATE notification SET "readAt" = ? WHERE id = ? AND "recipientId" = ? AND "readAt" IS NULL RETURNING ${columns}`,
+  const update = statement<unknown[]>(
+    `UPDATE notification SET kind = ?, title = ?, body = ?, url = ?, data = ?, "readAt" = ?, "createdAt" = ?, "seenAt" = ?,
+      "archivedAt" = ?, "snoozedUntil" = ?, "expiresAt" = ?, "expiredAt" = ?, actions = ?, "actedAt" = ?, "actionId" = ?,
+      "groupKey" = ?, "groupCount" = ? WHERE id = ?`,
   );
-  const findNotification = statement<[string, string], NotificationRow>(
-    `SELECT ${columns} FROM notification WHERE id = ? AND "recipientId" = ?`,
+  const remove = statement<[string]>('DELETE FROM notification WHERE id = ?');
+  const readAll = statement<[string, string, string]>(
+    `UPDATE notification SET "readAt" = ?, "seenAt" = COALESCE("seenAt", ?) WHERE "recipientId" = ? AND "readAt" IS NULL AND ${shown}`,
   );
-  const markAllRead = statement<[string, string]>(
-    'UPDATE notification SET "readAt" = ? WHERE "recipientId" = ? AND "readAt" IS NULL',
+  const seeAll = statement<[string, string]>(
+    `UPDATE notification SET "seenAt" = ? WHERE "recipientId" = ? AND "seenAt" IS NULL AND ${shown}`,
   );
-  const deleteNotification = statement<[string, string], { readAt: string | null }>(
-    'DELETE FROM notification WHERE id = ? AND "recipientId" = ? RETURNING "readAt"',
+  const archiveRead = statement<[string, string]>(
+    'UPDATE notification SET "archivedAt" = ? WHERE "recipientId" = ? AND "readAt" IS NOT NULL AND "archivedAt" IS NULL AND "expiredAt" IS NULL',
   );
   const insertEvent = statement<[string, number, string, string, string]>(
     'INSERT INTO user_event ("userId", seq, type, payload, "createdAt") VALUES (?, ?, ?, ?, ?)',
   );
   const setLastSeq = statement<[number, string]>('UPDATE "user" SET "lastEventSeq" = ? WHERE id = ?');
 
-  const apply: log.ApplyTable<false> = {
-    create: (changes, users) =>
-      changes.map(({ notification: n }) => {
-        if (!users.has(n.recipientId)) return false;
-        const data = n.data === null ? null : JSON.stringify(n.data);
-        insertNotification.run(n.id, n.recipientId, n.kind, n.title, n.body, n.url, data, sqliteDate(n.createdAt));
-        return true;
-      }),
-    read: (changes) =>
-      changes.map(({ userId, id, at }): log.Applied['read'] => {
-        const changed = markRead.get(sqliteDate(at), id, userId);
-        if (changed) return { notification: notificationOf(changed), changed: true };
-        const current = findNotification.get(id, userId);
-        return current ? { notification: notificationOf(current), changed: false } : null;
-      }),
-    readAll: (changes) => changes.map(({ userId, at }) => markAllRead.run(sqliteDate(at), userId).changes),
-    delete: (changes) =>
-      changes.map(({ userId, id }) => {
-        const deleted = deleteNotification.get(id, userId);
-        return deleted ? { wasUnread: deleted.readAt === null } : null;
-      }),
+  const statements: log.Statements = {
+    lockUsers: (userIds) => {
+      // BEGIN IMMEDIATE took the database's one write lock already.
+      const seqs = new Map<string, number>();
+      for (const id of userIds) {
+        const user = lastSeq.get(id);
+        if (user) seqs.set(id, user.seq);
+      }
+      return seqs;
+    },
+    counts: (userIds) => new Map(userIds.map((id) => [id, countsOf(counts.all(id))])),
+    find: (ids) => ids.flatMap((id) => find.all(id).map(notificationOf)),
+    findGroups: (groups) =>
+      groups.flatMap(({ userId, groupKey }) => findGroup.all(userId, groupKey).map(notificationOf)),
+    insert: (rows) => {
+      for (const row of rows) insert.run(...valuesOf(row));
+    },
+    update: (rows) => {
+      for (const row of rows) {
+        const [id, , ...rest] = valuesOf(row);
+        update.run(...rest, id);
+      }
+    },
+    delete: (ids) => {
+      for (const id of ids) remove.run(id);
+    },
+    readAll: (userId, at) => readAll.run(sqliteDate(at), sqliteDate(at), userId).changes,
+    seeAll: (userId, at) => seeAll.run(sqliteDate(at), userId).changes,
+    archiveRead: (userId, at) => archiveRead.run(sqliteDate(at), userId).changes,
+    append: (events, lastSeqs) => {
+      for (const { userId, seq, event, at } of events) {
+        insertEvent.run(userId, seq, event.type, JSON.stringify(event), sqliteDate(at));
+      }
+      for (const [userId, seq] of lastSeqs) setLastSeq.run(seq, userId);
+    },
   };
 
-  const writeBatch = sql.connection.transaction((changes: log.Change[]) => {
-    const users = new Map<string, log.UserState>();
-    for (const id of log.usersOf(changes)) {
-      const user = userState.get(id, id);
-      if (user) users.set(id, user);
-    }
-    const applied = log.runsOf(changes).flatMap((changesOfKind) => log.applyRun(apply, changesOfKind, users));
-    const { outcomes, events } = log.sequence(changes, applied, users);
-    const lastSeq = new Map<string, number>();
-    for (const { userId, seq, event, at } of events) {
-      insertEvent.run(userId, seq, event.type, JSON.stringify(event), sqliteDate(at));
-      lastSeq.set(userId, seq);
-    }
-    for (const [userId, seq] of lastSeq) setLastSeq.run(seq, userId);
-    return outcomes;
-  });
+  const writeBatch = sql.connection.transaction((changes: log.Change[]) =>
+    log.runSync(log.batchOf(changes), statements),
+  );
 
   return {
     // A batch is one synchronous transaction: larger ones would hold the event loop longer.

@@ -92,6 +92,7 @@ export function bigEvent(userId: string, seq: number) {
     type: 'NotificationCreated' as const,
     cursor: String(seq),
     unreadCount: seq,
+    counts: { unread: seq, unseen: seq, unreadByKind: [{ kind: 'info', unread: seq }] },
     notification: {
       id: `big-${seq}`,
       recipientId: userId,
@@ -102,6 +103,15 @@ export function bigEvent(userId: string, seq: number) {
       data: null,
       readAt: null,
       createdAt: new Date().toISOString(),
+      seenAt: null,
+      archivedAt: null,
+      snoozedUntil: null,
+      expiresAt: null,
+      actions: [],
+      actedAt: null,
+      actionId: null,
+      groupKey: null,
+      groupCount: 1,
     },
   };
 }
