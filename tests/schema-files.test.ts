@@ -62,13 +62,74 @@ describe('committed generated files are fresh', () => {
     expect(signature('Mutation', 'markAllNotificationsRead')).toBe(' -> MarkAllNotificationsReadPayload!');
     expect(signature('Mutation', 'deleteNotification')).toBe('id: ID! -> ID!');
     expect(signature('Subscription', 'notificationEvents')).toMatch(/ -> NotificationEvent!$/);
-
     const fieldsOf = (name: string) => {
       const type = schema.getType(name);
       if (!type || !('getFields' in type)) return {};
       return Object.fromEntries(Object.values(type.getFields()).map((field) => [field.name, String(field.type)]));
     };
-    expect(fieldsOf('NotificationEvent')).toEqual({ cursor: 'String!', unreadCount: 'Int!' });
+    // The inbox states (issue 12).
+    expect(signature('Query', 'notifications')).toMatch(
+      /^(?=.*kinds: \[String!\])(?=.*archived: Boolean)(?=.*snoozed: Boolean).* -> NotificationConnection!$/,
+    );
+    expect(signature('Query', 'notificationCounts')).toBe(' -> NotificationCounts!');
+    for (const name of [
+      'markNotificationUnread',
+      'archiveNotification',
+      'unarchiveNotification',
+      'unsnoozeNotification',
+    ]) {
+      expect(signature('Mutation', name)).toBe('id: ID! -> Notification!');
+    }
+    expect(signature('Mutation', 'markNotificationsSeen')).toBe(' -> MarkNotificationsSeenPayload!');
+    expect(signature('Mutation', 'archiveReadNotifications')).toBe(' -> ArchiveReadNotificationsPayload!');
+    expect(signature('Mutation', 'snoozeNotification')).toMatch(
+      /^(?=.*id: ID!)(?=.*until: DateTime!).* -> Notification!$/,
+    );
+    expect(signature('Mutation', 'performNotificationAction')).toMatch(
+      /^(?=.*id: ID!)(?=.*actionId: String!).* -> Notification!$/,
+    );
+    expect(fieldsOf('NotificationCounts')).toEqual({ unread: 'Int!', unseen: 'Int!', unreadByKind: '[KindCount!]!' });
+    expect(fieldsOf('KindCount')).toEqual({ kind: 'String!', unread: 'Int!' });
+    expect(fieldsOf('NotificationAction')).toEqual({
+      id: 'String!',
+      label: 'String!',
+      url: 'String',
+      primary: 'Boolean!',
+    });
+    expect(fieldsOf('Notification')).toMatchObject({
+      seen: 'Boolean!',
+      seenAt: 'DateTime',
+      archived: 'Boolean!',
+      archivedAt: 'DateTime',
+      snoozedUntil: 'DateTime',
+      expiresAt: 'DateTime',
+      actions: '[NotificationAction!]!',
+      actedAt: 'DateTime',
+      actionId: 'String',
+      groupKey: 'String',
+      groupCount: 'Int!',
+    });
+    expect(fieldsOf('MarkNotificationsSeenPayload')).toEqual({ seenAt: 'DateTime!', count: 'Int!' });
+    expect(fieldsOf('ArchiveReadNotificationsPayload')).toEqual({ archivedAt: 'DateTime!', count: 'Int!' });
+    for (const name of [
+      'NotificationUnread',
+      'NotificationArchived',
+      'NotificationUnarchived',
+      'NotificationSnoozed',
+      'NotificationWoke',
+      'NotificationActed',
+    ]) {
+      expect(fieldsOf(name)).toMatchObject({ notification: 'Notification!', counts: 'NotificationCounts!' });
+    }
+    expect(fieldsOf('NotificationExpired')).toMatchObject({ notificationId: 'ID!' });
+    expect(fieldsOf('NotificationsSeen')).toMatchObject({ seenAt: 'DateTime!', count: 'Int!' });
+    expect(fieldsOf('ReadNotificationsArchived')).toMatchObject({ archivedAt: 'DateTime!', count: 'Int!' });
+
+    expect(fieldsOf('NotificationEvent')).toEqual({
+      cursor: 'String!',
+      unreadCount: 'Int!',
+      counts: 'NotificationCounts!',
+    });
     expect(fieldsOf('NotificationStreamStats')).toEqual({
       totalConnections: 'Int!',
       activeUsers: 'Int!',

@@ -1,6 +1,6 @@
 import { GraphQLError } from 'graphql';
 import { TooManyStreams } from '../realtime/errors.ts';
-import { NoSuchRecipient, NotFound } from '../store/errors.ts';
+import { NoSuchRecipient, NotFound, UnknownAction } from '../store/errors.ts';
 
 /** No session and no API key: the client must sign in (HTTP 401 where a status can be set). */
 export function unauthenticated(message = 'Sign in or send an API key (x-api-key) to use this operation.') {
@@ -26,6 +26,7 @@ export function badUserInput(field: string, message: string) {
 export function answerOf(error: unknown): unknown {
   if (error instanceof NotFound) return notFound(error.what, error.id);
   if (error instanceof NoSuchRecipient) return badUserInput('recipientId', error.message);
+  if (error instanceof UnknownAction) return badUserInput('actionId', error.message);
   return error;
 }
 

@@ -1,8 +1,8 @@
-import { notificationOf, type StreamEvent } from '../realtime/events.ts';
+import { countsOf, notificationOf, type StreamEvent } from '../realtime/events.ts';
 import { builder } from './builder.ts';
 import { may, requireViewer } from './context.ts';
 import { forbidden, fromRealtime } from './errors.ts';
-import { Notification } from './notification.ts';
+import { Notification, NotificationCounts } from './notification.ts';
 
 type EventOf<T extends StreamEvent['type']> = Extract<StreamEvent, { type: T }>;
 
@@ -15,7 +15,13 @@ const NotificationEvent = builder.interfaceRef<StreamEvent>('NotificationEvent')
         "The event's position in the user's event log (opaque). Ready and Heartbeat carry the cursor of the last event the stream delivered; empty when the user has no events yet.",
     }),
     unreadCount: t.exposeInt('unreadCount', {
-      description: "The user's unread count after this event: the number to show.",
+      description: "The user's unread count after this event (the same as counts.unread).",
+    }),
+    counts: t.field({
+      type: NotificationCounts,
+      description:
+        "The user's counts right after this event, as they were when it was logged (a replay carries them as they were).",
+      resolve: (event) => countsOf(event),
     }),
   }),
 });
@@ -33,12 +39,30 @@ function eventType<T extends StreamEvent['type']>(
   });
 }
 
-eventType('NotificationCreated', 'A notification arrived.', (t) => ({
-  notification: t.field({ type: Notification, resolve: (event) => notificationOf(event.notification) }),
-}));
+/** An event that carries the notification it changed, as the change left it. */
+function notificationEvent(name: Extract<StreamEvent, { notification: unknown }>['type'], description: string) {
+  eventType(name, description, (t) => ({
+    notification: t.field({ type: Notification, resolve: (event) => notificationOf(event.notification) }),
+  }));
+}
 
-eventType('NotificationRead', 'A notification was marked read.', (t) => ({
-  notification: t.field({ type: Notification, resolve: (event) => notificationOf(event.notification) }),
+notificationEvent(
+  'NotificationCreated',
+  'A notification arrived; or, for a groupKey the user has an unread notification of, that one grew (same id, groupCount + 1).',
+);
+notificationEvent('NotificationRead', 'A notification was marked read.');
+notificationEvent('NotificationUnread', 'A notification was marked unread again.');
+notificationEvent('NotificationArchived', 'A notification was archived.');
+notificationEvent('NotificationUnarchived', 'A notification came back from the archive.');
+notificationEvent('NotificationSnoozed', 'A notification was snoozed until its snoozedUntil.');
+notificationEvent(
+  'NotificationWoke',
+  'A snooze ended (or was ended): the notification is back, read or unread as it was.',
+);
+notificationEvent('NotificationActed', 'The recipient took one of the notification’s actions (actionId); it is read.');
+
+eventType('NotificationExpired', 'A notification reached its expiresAt: it is gone from lists and counts.', (t) => ({
+  notificationId: t.exposeID('notificationId'),
 }));
 
 eventType('NotificationDeleted', 'A notification was deleted.', (t) => ({
@@ -48,6 +72,16 @@ eventType('NotificationDeleted', 'A notification was deleted.', (t) => ({
 eventType('AllNotificationsRead', 'Every unread notification was marked read.', (t) => ({
   readAt: t.field({ type: 'DateTime', resolve: (event) => event.readAt }),
   count: t.exposeInt('count', { description: 'How many notifications this marked read.' }),
+}));
+
+eventType('NotificationsSeen', 'Every unseen notification was marked seen (the bell was opened).', (t) => ({
+  seenAt: t.field({ type: 'DateTime', resolve: (event) => event.seenAt }),
+  count: t.exposeInt('count', { description: 'How many notifications this marked seen.' }),
+}));
+
+eventType('ReadNotificationsArchived', 'Every read notification was archived.', (t) => ({
+  archivedAt: t.field({ type: 'DateTime', resolve: (event) => event.archivedAt }),
+  count: t.exposeInt('count', { description: 'How many notifications this archived.' }),
 }));
 
 eventType('NotificationStreamReady', 'Sent once the stream is listening, after any replay.', (t) => ({

@@ -1,7 +1,44 @@
+import type { NotificationCounts as Counts } from '../realtime/events.ts';
+import { actionsOf, type Update } from '../store/inbox.ts';
 import { builder } from './builder.ts';
 import { may, requireViewer } from './context.ts';
 import { answerStoreErrors, badUserInput, forbidden } from './errors.ts';
-import { checkText, limits, validNotification } from './validation.ts';
+import { checkActionId, checkKinds, checkSnooze, checkText, limits, validNotification } from './validation.ts';
+
+export const NotificationAction = builder
+  .objectRef<{ id: string; label: string; url: string | null; primary: boolean }>('NotificationAction')
+  .implement({
+    description: 'A button on a notification.',
+    fields: (t) => ({
+      id: t.exposeString('id'),
+      label: t.exposeString('label'),
+      url: t.exposeString('url', { nullable: true, description: 'Where the button leads, if anywhere.' }),
+      primary: t.exposeBoolean('primary', {
+        description: 'Whether this is the main action (shown first and emphasised).',
+      }),
+    }),
+  });
+
+const KindCount = builder.objectRef<Counts['unreadByKind'][number]>('KindCount').implement({
+  fields: (t) => ({
+    kind: t.exposeString('kind'),
+    unread: t.exposeInt('unread'),
+  }),
+});
+
+export const NotificationCounts = builder.objectRef<Counts>('NotificationCounts').implement({
+  description:
+    'A user’s counts. Archived, snoozed and expired notifications are never counted; every unseen notification is also unread.',
+  fields: (t) => ({
+    unread: t.exposeInt('unread', { description: 'Notifications not read yet.' }),
+    unseen: t.exposeInt('unseen', { description: 'Notifications not seen yet: the number on the bell.' }),
+    unreadByKind: t.field({
+      type: [KindCount],
+      description: 'Unread notifications by kind, in kind order; kinds with none left out.',
+      resolve: (counts) => counts.unreadByKind,
+    }),
+  }),
+});
 
 export const Notification = builder.prismaObject('Notification', {
   fields: (t) => ({
@@ -13,8 +50,36 @@ export const Notification = builder.prismaObject('Notification', {
     data: t.expose('data', { type: 'JSON', nullable: true, description: 'Whatever the sender attached.' }),
     read: t.boolean({ resolve: (notification) => notification.readAt !== null }),
     readAt: t.expose('readAt', { type: 'DateTime', nullable: true }),
-    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    createdAt: t.expose('createdAt', {
+      type: 'DateTime',
+      description: 'When it arrived; for a group, when its latest notification arrived.',
+    }),
     recipientId: t.exposeID('recipientId'),
+    seen: t.boolean({
+      description: 'Whether the recipient has seen it (opened the bell, or read it).',
+      resolve: (notification) => notification.seenAt !== null,
+    }),
+    seenAt: t.expose('seenAt', { type: 'DateTime', nullable: true }),
+    archived: t.boolean({ resolve: (notification) => notification.archivedAt !== null }),
+    archivedAt: t.expose('archivedAt', { type: 'DateTime', nullable: true }),
+    snoozedUntil: t.expose('snoozedUntil', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'Hidden and uncounted until then; null when not snoozed.',
+    }),
+    expiresAt: t.expose('expiresAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'When it expires: it then disappears (NotificationExpired).',
+    }),
+    actions: t.field({ type: [NotificationAction], resolve: (notification) => actionsOf(notification) }),
+    actedAt: t.expose('actedAt', { type: 'DateTime', nullable: true }),
+    actionId: t.exposeString('actionId', { nullable: true, description: 'The action taken, if any.' }),
+    groupKey: t.exposeString('groupKey', { nullable: true }),
+    groupCount: t.exposeInt('groupCount', {
+      description:
+        'How many notifications this one stands for (creates with its groupKey fold into it while it is unread).',
+    }),
   }),
 });
 
@@ -23,25 +88,63 @@ builder.queryFields((t) => ({
     {
       type: 'Notification',
       cursor: 'id',
-      description: "The viewer's notifications, newest first.",
+      description:
+        "The viewer's notifications, newest first. Archived and snoozed ones only when asked for; expired ones never.",
       defaultSize: 20,
       maxSize: 100,
-      args: { unreadOnly: t.arg.boolean({ description: 'Only notifications not read yet.' }) },
-      resolve: (query, _root, args, ctx) =>
-        ctx.prisma.notification.findMany({
-          ...query,
-          where: { recipientId: requireViewer(ctx).userId, ...(args.unreadOnly ? { readAt: null } : {}) },
-          orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      args: {
+        unreadOnly: t.arg.boolean({ description: 'Only notifications not read yet.' }),
+        kinds: t.arg.stringList({ description: 'Only notifications of these kinds (at most 50).' }),
+        archived: t.arg.boolean({
+          defaultValue: false,
+          description: 'true: only archived notifications; false: archived ones left out.',
         }),
+        snoozed: t.arg.boolean({
+          defaultValue: false,
+          description: 'true: only snoozed notifications; false: snoozed ones left out.',
+        }),
+      },
+      resolve: (query, _root, args, ctx) => {
+        checkKinds(args.kinds);
+        return ctx.prisma.notification.findMany({
+          ...query,
+          where: {
+            recipientId: requireViewer(ctx).userId,
+            expiredAt: null,
+            archivedAt: args.archived ? { not: null } : null,
+            snoozedUntil: args.snoozed ? { not: null } : null,
+            ...(args.unreadOnly ? { readAt: null } : {}),
+            ...(args.kinds ? { kind: { in: args.kinds } } : {}),
+          },
+          orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+        });
+      },
     },
     { name: 'NotificationConnection' },
     { name: 'NotificationEdge' },
   ),
   unreadNotificationCount: t.int({
-    resolve: (_root, _args, ctx) =>
-      ctx.prisma.notification.count({ where: { recipientId: requireViewer(ctx).userId, readAt: null } }),
+    description: 'The same as notificationCounts.unread.',
+    resolve: async (_root, _args, ctx) => (await ctx.notifications.counts(requireViewer(ctx).userId)).unread,
+  }),
+  notificationCounts: t.field({
+    type: NotificationCounts,
+    description: "The viewer's counts now (each event carries them as of that event).",
+    resolve: (_root, _args, ctx) => ctx.notifications.counts(requireViewer(ctx).userId),
   }),
 }));
+
+const NotificationActionInput = builder.inputType('NotificationActionInput', {
+  fields: (t) => ({
+    id: t.string({
+      required: true,
+      description: `1 to ${limits.actionId} letters, digits, dots, dashes or underscores.`,
+    }),
+    label: t.string({ required: true, description: `1 to ${limits.actionLabel} characters.` }),
+    url: t.string({ required: false, description: 'An absolute http or https URL.' }),
+    primary: t.boolean({ required: false, description: 'Default false.' }),
+  }),
+});
 
 const CreateNotificationInput = builder.inputType('CreateNotificationInput', {
   fields: (t) => ({
@@ -67,6 +170,20 @@ const CreateNotificationInput = builder.inputType('CreateNotificationInput', {
       required: false,
       description: `Any JSON, up to 8 KB, nested at most ${limits.dataDepth} arrays or objects deep.`,
     }),
+    actions: t.field({
+      type: [NotificationActionInput],
+      required: false,
+      description: `Up to ${limits.actions} buttons, ids unique.`,
+    }),
+    expiresAt: t.field({
+      type: 'DateTime',
+      required: false,
+      description: 'When it expires: in the future, at most a year ahead.',
+    }),
+    groupKey: t.string({
+      required: false,
+      description: `Up to ${limits.groupKey} characters. While the recipient has an unread notification with this key (not archived, snoozed or expired), this one folds into it: groupCount + 1, its content and time, same id, no new unread.`,
+    }),
   }),
 });
 
@@ -78,6 +195,19 @@ const MarkAllNotificationsReadPayload = builder
       count: t.exposeInt('count', { description: 'How many notifications this marked read.' }),
     }),
   });
+
+/** The payload of a mutation that changes many of the viewer's notifications at once. */
+function bulkPayload<Field extends 'seenAt' | 'archivedAt'>(name: string, field: Field, what: string) {
+  return builder.objectRef<Record<Field, Date> & { count: number }>(name).implement({
+    fields: (t) => ({
+      [field]: t.expose(field as never, { type: 'DateTime' }),
+      count: t.exposeInt('count' as never, { description: `How many notifications this ${what}.` }),
+    }),
+  });
+}
+
+const MarkNotificationsSeenPayload = bulkPayload('MarkNotificationsSeenPayload', 'seenAt', 'marked seen');
+const ArchiveReadNotificationsPayload = bulkPayload('ArchiveReadNotificationsPayload', 'archivedAt', 'archived');
 
 builder.mutationFields((t) => ({
   createNotification: t.field({
@@ -102,13 +232,66 @@ builder.mutationFields((t) => ({
   }),
   markNotificationRead: t.field({
     type: Notification,
+    description: 'Marks one of the viewer’s notifications read (and seen).',
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, ctx) =>
-      answerStoreErrors(ctx.notifications.markRead(requireViewer(ctx).userId, checkedId(id))),
+    resolve: (_root, { id }, ctx) => updateOne(ctx, id, { op: 'read' }),
+  }),
+  markNotificationUnread: t.field({
+    type: Notification,
+    description: 'Marks one of the viewer’s notifications unread again (it stays seen).',
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, { id }, ctx) => updateOne(ctx, id, { op: 'unread' }),
   }),
   markAllNotificationsRead: t.field({
     type: MarkAllNotificationsReadPayload,
+    description: 'Marks every unread notification read (archived, snoozed and expired ones are left as they are).',
     resolve: (_root, _args, ctx) => answerStoreErrors(ctx.notifications.markAllRead(requireViewer(ctx).userId)),
+  }),
+  markNotificationsSeen: t.field({
+    type: MarkNotificationsSeenPayload,
+    description: 'Marks every unseen notification seen (what opening the bell does); unread ones stay unread.',
+    resolve: (_root, _args, ctx) => answerStoreErrors(ctx.notifications.markAllSeen(requireViewer(ctx).userId)),
+  }),
+  archiveNotification: t.field({
+    type: Notification,
+    description: 'Moves one of the viewer’s notifications to the archive: out of the list and the counts.',
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, { id }, ctx) => updateOne(ctx, id, { op: 'archive' }),
+  }),
+  unarchiveNotification: t.field({
+    type: Notification,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, { id }, ctx) => updateOne(ctx, id, { op: 'unarchive' }),
+  }),
+  archiveReadNotifications: t.field({
+    type: ArchiveReadNotificationsPayload,
+    description: 'Archives every read notification.',
+    resolve: (_root, _args, ctx) => answerStoreErrors(ctx.notifications.archiveRead(requireViewer(ctx).userId)),
+  }),
+  snoozeNotification: t.field({
+    type: Notification,
+    description: `Hides one of the viewer’s notifications until \`until\` (in the future, at most ${limits.snoozeDays} days ahead); it then comes back as it was (NotificationWoke).`,
+    args: { id: t.arg.id({ required: true }), until: t.arg({ type: 'DateTime', required: true }) },
+    resolve: (_root, { id, until }, ctx) => {
+      checkSnooze(until);
+      return updateOne(ctx, id, { op: 'snooze', until });
+    },
+  }),
+  unsnoozeNotification: t.field({
+    type: Notification,
+    description: 'Ends a snooze now (NotificationWoke).',
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, { id }, ctx) => updateOne(ctx, id, { op: 'unsnooze' }),
+  }),
+  performNotificationAction: t.field({
+    type: Notification,
+    description:
+      'Records that the viewer took one of the notification’s actions, and marks it read. The first action stands: a second answers the first.',
+    args: { id: t.arg.id({ required: true }), actionId: t.arg.string({ required: true }) },
+    resolve: (_root, { id, actionId }, ctx) => {
+      checkActionId(actionId);
+      return updateOne(ctx, id, { op: 'act', actionId });
+    },
   }),
   deleteNotification: t.id({
     description: 'Deletes one of the viewer’s notifications and answers its id.',
@@ -117,6 +300,11 @@ builder.mutationFields((t) => ({
       answerStoreErrors(ctx.notifications.delete(requireViewer(ctx).userId, checkedId(id))),
   }),
 }));
+
+/** A change to one of the viewer's notifications; another user's id answers NOT_FOUND. */
+function updateOne(ctx: import('./context.ts').Context, id: string | number, update: Update) {
+  return answerStoreErrors(ctx.notifications.update(requireViewer(ctx).userId, checkedId(id), update));
+}
 
 /** An id argument as text the database takes (see checkText). */
 function checkedId(id: string | number): string {

@@ -5,10 +5,16 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
 export type CreateNotificationInput = {
+  /** Up to 3 buttons, ids unique. */
+  actions?: Array<NotificationActionInput> | null | undefined;
   /** Up to 2,000 characters. */
   body?: string | null | undefined;
   /** Any JSON, up to 8 KB, nested at most 32 arrays or objects deep. */
   data?: unknown;
+  /** When it expires: in the future, at most a year ahead. */
+  expiresAt?: string | null | undefined;
+  /** Up to 128 characters. While the recipient has an unread notification with this key (not archived, snoozed or expired), this one folds into it: groupCount + 1, its content and time, same id, no new unread. */
+  groupKey?: string | null | undefined;
   /** Up to 64 letters, digits, dots, dashes or underscores; default "info". */
   kind?: string | null | undefined;
   /** Instead of recipientId: the recipient's email address. Admins and API keys with the notify:any permission only. */
@@ -17,6 +23,17 @@ export type CreateNotificationInput = {
   recipientId?: string | null | undefined;
   /** 1 to 200 characters. */
   title: string;
+  /** An absolute http or https URL. */
+  url?: string | null | undefined;
+};
+
+export type NotificationActionInput = {
+  /** 1 to 64 letters, digits, dots, dashes or underscores. */
+  id: string;
+  /** 1 to 40 characters. */
+  label: string;
+  /** Default false. */
+  primary?: boolean | null | undefined;
   /** An absolute http or https URL. */
   url?: string | null | undefined;
 };
@@ -86,13 +103,22 @@ export type NotificationEventsSubscriptionVariables = Exact<{
 
 export type NotificationEventsSubscription = { notificationEvents:
     | { __typename: 'AllNotificationsRead', readAt: string, count: number, cursor: string, unreadCount: number }
+    | { __typename: 'NotificationActed', cursor: string, unreadCount: number }
+    | { __typename: 'NotificationArchived', cursor: string, unreadCount: number }
     | { __typename: 'NotificationCreated', cursor: string, unreadCount: number, notification: { id: string, kind: string, title: string, body: string | null, url: string | null, read: boolean, readAt: string | null, createdAt: string } }
     | { __typename: 'NotificationDeleted', notificationId: string, cursor: string, unreadCount: number }
+    | { __typename: 'NotificationExpired', cursor: string, unreadCount: number }
     | { __typename: 'NotificationRead', cursor: string, unreadCount: number, notification: { id: string, read: boolean, readAt: string | null } }
+    | { __typename: 'NotificationSnoozed', cursor: string, unreadCount: number }
     | { __typename: 'NotificationStreamEnded', cursor: string, unreadCount: number, endReason: NotificationStreamEndReason }
     | { __typename: 'NotificationStreamHeartbeat', cursor: string, unreadCount: number }
     | { __typename: 'NotificationStreamReady', replayed: number, heartbeatMs: number, cursor: string, unreadCount: number }
     | { __typename: 'NotificationStreamResync', cursor: string, unreadCount: number, resyncReason: NotificationStreamResyncReason }
+    | { __typename: 'NotificationUnarchived', cursor: string, unreadCount: number }
+    | { __typename: 'NotificationUnread', cursor: string, unreadCount: number }
+    | { __typename: 'NotificationWoke', cursor: string, unreadCount: number }
+    | { __typename: 'NotificationsSeen', cursor: string, unreadCount: number }
+    | { __typename: 'ReadNotificationsArchived', cursor: string, unreadCount: number }
    };
 
 export type MeQueryVariables = Exact<{ [key: string]: never; }>;
