@@ -32,6 +32,7 @@ import { createEventLogReader } from './store/log-reader.ts';
 import { migrate } from './store/migrate.ts';
 import { createNotificationService, type NotificationService } from './store/notifications.ts';
 import { startRetention } from './store/retention.ts';
+import { type DueChanges, startDueChanges } from './store/timers.ts';
 
 export interface App {
   /** Listens on the configured port (0: any free one) and resolves with the server's base URL. */
@@ -54,6 +55,8 @@ export interface App {
   readonly pubsub: NotificationPubSub;
   readonly log: Logger;
   readonly retention: ReturnType<typeof startRetention>;
+  /** Logs snoozes that end and notifications that expire (store/timers.ts). */
+  readonly due: DueChanges;
 }
 
 const defaultQuery = /* GraphQL */ `# Welcome to Tidings. Requests need a session cookie (sign in through /api/auth)
@@ -105,7 +108,8 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
     credentialCheckMs: config.credentialCheckMs,
   });
   pubsub.onReconnect(() => registry.catchUpAll());
-  const notifications = createNotificationService(db, pubsub, metrics);
+  const notifications = createNotificationService(db, pubsub, metrics, (at) => due.nudge(at));
+  const due = startDueChanges({ db, notifications, log });
   // The loopback origins name the port listened on: with PORT=0 known only once listening.
   let trustedOrigins = trustedOriginsOf(config, config.port);
   const origins = () => trustedOrigins;
@@ -244,6 +248,7 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
     pubsub,
     log,
     retention,
+    due,
     async start() {
       url = await listen(server, config.port, config.host);
       trustedOrigins = trustedOriginsOf(config, Number(new URL(url).port));
@@ -266,6 +271,7 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
       );
       metricsServer?.closeAllConnections();
       retention.stop();
+      due.stop();
       singleConnection.stop();
       registry.closeAll();
       await inFlight.drained(5_000);

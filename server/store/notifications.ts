@@ -51,15 +51,24 @@ export function createNotificationService(
   db: Database,
   pubsub: NotificationPubSub,
   metrics?: Metrics,
+  /** Told when a snooze or an expiry was scheduled (timers.ts sweeps then). */
+  onScheduled: (at: Date) => void = () => undefined,
 ): NotificationService {
   const engine = db.sql.engine === 'sqlite' ? createSqliteEngine(db.sql) : createPostgresEngine(db.sql);
   const log = new EventLog({ engine, pubsub, metrics });
   const ids = new IdMaker();
-  const update = (userId: string, id: string, update: Update) =>
-    log.append({ kind: 'update', userId, id, at: new Date(), update });
+  const update = async (userId: string, id: string, update: Update) => {
+    const notification = await log.append({ kind: 'update', userId, id, at: new Date(), update });
+    if (update.op === 'snooze' && notification.snoozedUntil) onScheduled(notification.snoozedUntil);
+    return notification;
+  };
   const bulk = (userId: string, op: BulkOp) => log.append({ kind: 'bulk', userId, at: new Date(), op });
   return {
-    create: (input) => log.append({ kind: 'create', notification: newNotification(ids.next(), input) }),
+    create: async (input) => {
+      const notification = await log.append({ kind: 'create', notification: newNotification(ids.next(), input) });
+      if (notification.expiresAt) onScheduled(notification.expiresAt);
+      return notification;
+    },
     update,
     markRead: (userId, id) => update(userId, id, { op: 'read' }),
     markAllRead: async (userId) => {
