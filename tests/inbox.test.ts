@@ -50,6 +50,7 @@ type Counts = { unread: number; unseen: number; unreadByKind: { kind: string; un
 type Row = Record<string, unknown> & { id: string };
 
 /** Runs an operation as `user`; fails the test on any error. */
+// biome-ignore lint/suspicious/noExplicitAny: a response's shape is the query's; the assertions check it.
 async function as<T = Record<string, any>>(user: TestUser, query: string, variables: Record<string, unknown> = {}) {
   const result = await gql<T>(server, query, variables, user.headers);
   if (result.errors || !result.data) throw new Error(`${query.trim().slice(0, 60)}: ${JSON.stringify(result.errors)}`);
