@@ -33,6 +33,7 @@ import { migrate } from './store/migrate.ts';
 import { createNotificationService, type NotificationService } from './store/notifications.ts';
 import { startRetention } from './store/retention.ts';
 import { type DueChanges, startDueChanges } from './store/timers.ts';
+import { createTopics } from './store/topics.ts';
 
 export interface App {
   /** Listens on the configured port (0: any free one) and resolves with the server's base URL. */
@@ -108,7 +109,11 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
     credentialCheckMs: config.credentialCheckMs,
   });
   pubsub.onReconnect(() => registry.catchUpAll());
-  const notifications = createNotificationService(db, pubsub, metrics, (at) => due.nudge(at));
+  const notifications = createNotificationService(db, pubsub, {
+    metrics,
+    onScheduled: (at) => due.nudge(at),
+    criticalKinds: config.criticalKinds,
+  });
   const due = startDueChanges({ db, notifications, log });
   // The loopback origins name the port listened on: with PORT=0 known only once listening.
   let trustedOrigins = trustedOriginsOf(config, config.port);
@@ -141,7 +146,14 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
     methods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
   };
 
-  const contextOf = createContextBuilder({ prisma: db.prisma, notifications, streams: registry, pubsub, viewerOf });
+  const contextOf = createContextBuilder({
+    prisma: db.prisma,
+    notifications,
+    topics: createTopics(db),
+    streams: registry,
+    pubsub,
+    viewerOf,
+  });
 
   const caches = documentCaches();
   const yoga = createYoga<Record<string, unknown>, Context>({

@@ -165,7 +165,9 @@ async function notify(args: string[]) {
       const { createMetrics } = await import('../metrics.ts');
       const { createLogger } = await import('../log.ts');
       const pubsub = createNotificationPubSub({ log: createLogger('warn'), metrics: createMetrics() });
-      const notification = await createNotificationService(database, pubsub).create(input);
+      const notification = await createNotificationService(database, pubsub, {
+        criticalKinds: config.criticalKinds,
+      }).create(input);
       print(`Stored notification ${notification.id} for ${recipient.email} (no server answered at ${serverUrl}).`);
     }
     return 0;

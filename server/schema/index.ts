@@ -8,6 +8,7 @@ import './scalars.ts';
 import './user.ts';
 import './notification.ts';
 import './notification-events.ts';
+import './preferences.ts';
 
 export const schema = builder.toSchema();
 

@@ -1,11 +1,11 @@
 import { randomFillSync } from 'node:crypto';
 import type { Notification, Prisma } from '../generated/prisma/sqlite/client.ts';
 import type { Metrics } from '../metrics.ts';
-import type { NotificationAction, NotificationCounts } from '../realtime/events.ts';
+import type { KindPreference, NotificationAction, NotificationCounts } from '../realtime/events.ts';
 import type { NotificationPubSub } from '../realtime/pubsub.ts';
 import { countsByKind, countsOf, type KindCountRow } from './counts.ts';
 import type { Database } from './db.ts';
-import { type BulkOp, EventLog } from './event-log.ts';
+import { type BulkOp, EventLog, type PreferenceChange, type PreferenceRow, preferenceDefaults } from './event-log.ts';
 import type { Update } from './inbox.ts';
 import { createPostgresEngine } from './postgres.ts';
 import { createSqliteEngine } from './sqlite.ts';
@@ -45,18 +45,30 @@ export interface NotificationService {
   delete(userId: string, id: string): Promise<string>;
   /** The user's counts as they are now (read outside the log: a stream's events carry them as of each event). */
   counts(userId: string): Promise<NotificationCounts>;
+  /** One per kind the user has received or set, in kind order; defaults where none is set. */
+  preferences(userId: string): Promise<KindPreference[]>;
+  /** Changes the settings given of one kind (NotificationPreferenceChanged); a critical kind stays unmuted. */
+  setPreference(userId: string, change: PreferenceChange): Promise<KindPreference>;
+  isCritical(kind: string): boolean;
+}
+
+export interface NotificationServiceOptions {
+  metrics?: Metrics;
+  /** Told when a snooze or an expiry was scheduled (timers.ts sweeps then). */
+  onScheduled?: (at: Date) => void;
+  /** Kinds no one may mute (TIDINGS_CRITICAL_KINDS). */
+  criticalKinds?: readonly string[];
 }
 
 export function createNotificationService(
   db: Database,
   pubsub: NotificationPubSub,
-  metrics?: Metrics,
-  /** Told when a snooze or an expiry was scheduled (timers.ts sweeps then). */
-  onScheduled: (at: Date) => void = () => undefined,
+  { metrics, onScheduled = () => undefined, criticalKinds = ['security'] }: NotificationServiceOptions = {},
 ): NotificationService {
   const engine = db.sql.engine === 'sqlite' ? createSqliteEngine(db.sql) : createPostgresEngine(db.sql);
   const log = new EventLog({ engine, pubsub, metrics });
   const ids = new IdMaker();
+  const critical = new Set(criticalKinds);
   const update = async (userId: string, id: string, update: Update) => {
     const notification = await log.append({ kind: 'update', userId, id, at: new Date(), update });
     if (update.op === 'snooze' && notification.snoozedUntil) onScheduled(notification.snoozedUntil);
@@ -85,6 +97,25 @@ export function createNotificationService(
     },
     delete: (userId, id) => log.append({ kind: 'delete', userId, id, at: new Date() }),
     counts: async (userId) => countsOf(await db.sql.all<KindCountRow>(countsByKind, userId)),
+    async preferences(userId) {
+      const [stored, received] = await Promise.all([
+        db.prisma.kindPreference.findMany({
+          where: { userId },
+          select: { kind: true, inApp: true, push: true, desktop: true, sound: true },
+        }),
+        db.sql.all<{ kind: string }>('SELECT DISTINCT kind FROM notification WHERE "recipientId" = ?', userId),
+      ]);
+      const byKind = new Map<string, PreferenceRow>(
+        received.map(({ kind }) => [kind, { kind, ...preferenceDefaults }]),
+      );
+      for (const row of stored) byKind.set(row.kind, row);
+      return [...byKind.values()]
+        .sort((a, b) => (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0))
+        .map((row) => ({ ...row, inApp: row.inApp || critical.has(row.kind), critical: critical.has(row.kind) }));
+    },
+    setPreference: (userId, set) =>
+      log.append({ kind: 'preference', userId, at: new Date(), set, critical: critical.has(set.kind) }),
+    isCritical: (kind) => critical.has(kind),
   };
 }
 

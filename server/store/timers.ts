@@ -1,5 +1,5 @@
 import { errorFields, type Logger } from '../log.ts';
-import type { Database } from './db.ts';
+import { type Database, sqlTime } from './db.ts';
 import type { NotificationService } from './notifications.ts';
 
 /**
@@ -29,10 +29,6 @@ export interface DueChanges {
 /** How many due rows one query takes; a sweep goes on while it finds as many. */
 const page = 200;
 
-// Both engines compare these columns with this text: SQLite's DATETIME text as Prisma writes it,
-// which PostgreSQL reads as the same UTC timestamp.
-const dueText = (at: Date) => at.toISOString().replace('Z', '+00:00');
-
 const dueSnoozes = `SELECT id, "recipientId" FROM notification
   WHERE "snoozedUntil" <= ? AND "expiredAt" IS NULL ORDER BY "snoozedUntil" LIMIT ${page}`;
 const dueExpiries = `SELECT id, "recipientId" FROM notification
@@ -60,7 +56,7 @@ export function startDueChanges({
   async function sweepOnce(): Promise<number> {
     let applied = 0;
     for (;;) {
-      const now = dueText(new Date());
+      const now = sqlTime(new Date());
       const [snoozes, expiries] = await Promise.all([
         db.sql.all<{ id: string; recipientId: string }>(dueSnoozes, now),
         db.sql.all<{ id: string; recipientId: string }>(dueExpiries, now),

@@ -108,6 +108,7 @@ export type NotificationEventsSubscription = { notificationEvents:
     | { __typename: 'NotificationCreated', cursor: string, unreadCount: number, notification: { id: string, kind: string, title: string, body: string | null, url: string | null, read: boolean, readAt: string | null, createdAt: string } }
     | { __typename: 'NotificationDeleted', notificationId: string, cursor: string, unreadCount: number }
     | { __typename: 'NotificationExpired', cursor: string, unreadCount: number }
+    | { __typename: 'NotificationPreferenceChanged', cursor: string, unreadCount: number }
     | { __typename: 'NotificationRead', cursor: string, unreadCount: number, notification: { id: string, read: boolean, readAt: string | null } }
     | { __typename: 'NotificationSnoozed', cursor: string, unreadCount: number }
     | { __typename: 'NotificationStreamEnded', cursor: string, unreadCount: number, endReason: NotificationStreamEndReason }
