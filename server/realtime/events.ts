@@ -172,6 +172,8 @@ export function notificationOf(snapshot: NotificationSnapshot): Notification {
     actionId: snapshot.actionId ?? null,
     groupKey: snapshot.groupKey ?? null,
     groupCount: snapshot.groupCount ?? 1,
+    // Senders' bookkeeping: events do not carry it.
+    batchId: null,
   };
 }
 

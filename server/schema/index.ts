@@ -9,6 +9,7 @@ import './user.ts';
 import './notification.ts';
 import './notification-events.ts';
 import './preferences.ts';
+import './broadcast.ts';
 
 export const schema = builder.toSchema();
 

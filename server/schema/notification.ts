@@ -1,3 +1,4 @@
+import type { InputFieldBuilder } from '@pothos/core';
 import type { NotificationCounts as Counts } from '../realtime/events.ts';
 import { actionsOf, type Update } from '../store/inbox.ts';
 import { builder } from './builder.ts';
@@ -146,18 +147,11 @@ const NotificationActionInput = builder.inputType('NotificationActionInput', {
   }),
 });
 
-const CreateNotificationInput = builder.inputType('CreateNotificationInput', {
-  fields: (t) => ({
-    recipientId: t.id({
-      required: false,
-      description:
-        "The recipient's user id; the viewer when left out. Only admins and API keys with the notify:any permission may name someone else.",
-    }),
-    recipientEmail: t.string({
-      required: false,
-      description:
-        "Instead of recipientId: the recipient's email address. Admins and API keys with the notify:any permission only.",
-    }),
+type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
+
+/** What a notification says, as both create inputs take it (the recipients are each input's own). */
+export function contentFields(t: InputFieldBuilder<Types, 'InputObject'>) {
+  return {
     title: t.string({ required: true, description: '1 to 200 characters.' }),
     body: t.string({ required: false, description: 'Up to 2,000 characters.' }),
     kind: t.string({
@@ -184,6 +178,22 @@ const CreateNotificationInput = builder.inputType('CreateNotificationInput', {
       required: false,
       description: `Up to ${limits.groupKey} characters. While the recipient has an unread notification with this key (not archived, snoozed or expired), this one folds into it: groupCount + 1, its content and time, same id, no new unread.`,
     }),
+  };
+}
+
+const CreateNotificationInput = builder.inputType('CreateNotificationInput', {
+  fields: (t) => ({
+    recipientId: t.id({
+      required: false,
+      description:
+        "The recipient's user id; the viewer when left out. Only admins and API keys with the notify:any permission may name someone else.",
+    }),
+    recipientEmail: t.string({
+      required: false,
+      description:
+        "Instead of recipientId: the recipient's email address. Admins and API keys with the notify:any permission only.",
+    }),
+    ...contentFields(t),
   }),
 });
 
@@ -305,13 +315,13 @@ function checkedId(id: string | number): string {
  * Looks a recipient up by email. Only callers who may notify anyone learn whether an address has
  * an account: anyone else gets the same FORBIDDEN for every address, known or not.
  */
-async function recipientIdByEmail(ctx: import('./context.ts').Context, email: string): Promise<string> {
+export async function recipientIdByEmail(ctx: import('./context.ts').Context, email: string): Promise<string> {
   if (!may(requireViewer(ctx), 'notify:any')) throw mayNotNotifyOthers();
   const user = await ctx.prisma.user.findUnique({ where: { email: email.trim().toLowerCase() }, select: { id: true } });
   if (!user) throw badUserInput('recipientEmail', `No user has the email address ${email.trim()}.`);
   return user.id;
 }
 
-function mayNotNotifyOthers() {
+export function mayNotNotifyOthers() {
   return forbidden('Only admins and API keys with the notify:any permission may notify other users.');
 }

@@ -5,6 +5,7 @@ import type { KindPreference, NotificationAction, NotificationCounts } from '../
 import type { NotificationPubSub } from '../realtime/pubsub.ts';
 import { countsByKind, countsOf, type KindCountRow } from './counts.ts';
 import type { Database } from './db.ts';
+import { NoSuchRecipient } from './errors.ts';
 import { type BulkOp, EventLog, type PreferenceChange, type PreferenceRow, preferenceDefaults } from './event-log.ts';
 import type { Update } from './inbox.ts';
 import { createPostgresEngine } from './postgres.ts';
@@ -20,6 +21,16 @@ export interface NewNotification {
   actions?: NotificationAction[] | null;
   expiresAt?: Date | null;
   groupKey?: string | null;
+  batchId?: string | null;
+}
+
+/** What a notification sent to many recipients did (createNotifications). */
+export interface SentToMany {
+  batchId: string;
+  /** Recipients whose notification arrived in-app. */
+  count: number;
+  /** Recipients who muted its kind: theirs was stored archived. */
+  skipped: number;
 }
 
 export interface MarkAllReadResult {
@@ -36,6 +47,15 @@ export interface MarkAllReadResult {
  */
 export interface NotificationService {
   create(input: NewNotification): Promise<Notification>;
+  /**
+   * Sends one notification to each recipient, each their own (fan-out on write): every change goes
+   * through the event log like any other and shares its group commits. Recipients deleted
+   * meanwhile are left out of both counts.
+   */
+  createMany(
+    input: Omit<NewNotification, 'recipientId' | 'batchId'>,
+    recipientIds: readonly string[],
+  ): Promise<SentToMany>;
   /** Read, unread, archive, unarchive, snooze, unsnooze, act on one of the user's notifications (see inbox.ts). */
   update(userId: string, id: string, update: Update): Promise<Notification>;
   markRead(userId: string, id: string): Promise<Notification>;
@@ -80,6 +100,26 @@ export function createNotificationService(
       const notification = await log.append({ kind: 'create', notification: newNotification(ids.next(), input) });
       if (notification.expiresAt) onScheduled(notification.expiresAt);
       return notification;
+    },
+    async createMany(input, recipientIds) {
+      const batchId = ids.next();
+      const results = await Promise.allSettled(
+        [...new Set(recipientIds)].map((recipientId) =>
+          log.append({ kind: 'create', notification: newNotification(ids.next(), { ...input, recipientId, batchId }) }),
+        ),
+      );
+      let count = 0;
+      let skipped = 0;
+      for (const result of results) {
+        if (result.status === 'rejected') {
+          if (result.reason instanceof NoSuchRecipient) continue;
+          throw result.reason;
+        }
+        if (result.value.archivedAt) skipped++;
+        else count++;
+      }
+      if (input.expiresAt) onScheduled(input.expiresAt);
+      return { batchId, count, skipped };
     },
     update,
     markRead: (userId, id) => update(userId, id, { op: 'read' }),
@@ -140,6 +180,7 @@ function newNotification(id: string, input: NewNotification): Notification {
     actionId: null,
     groupKey: input.groupKey ?? null,
     groupCount: 1,
+    batchId: input.batchId ?? null,
   };
 }
 

@@ -76,14 +76,14 @@ export function openPostgres(databaseUrl: string): PostgresSql {
 
 /** The columns of a notification, as every statement here reads and writes them. */
 const columns =
-  'id, "recipientId", kind, title, body, url, data, "readAt", "createdAt", "seenAt", "archivedAt", "snoozedUntil", "expiresAt", "expiredAt", actions, "actedAt", "actionId", "groupKey", "groupCount"';
+  'id, "recipientId", kind, title, body, url, data, "readAt", "createdAt", "seenAt", "archivedAt", "snoozedUntil", "expiresAt", "expiredAt", actions, "actedAt", "actionId", "groupKey", "groupCount", "batchId"';
 
 /** The same columns as `unnest` takes them, one array of each, in `columns` order. */
 const unnested = `unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[], $8::timestamp[],
     $9::timestamp[], $10::timestamp[], $11::timestamp[], $12::timestamp[], $13::timestamp[], $14::timestamp[], $15::jsonb[],
-    $16::timestamp[], $17::text[], $18::text[], $19::int[])
+    $16::timestamp[], $17::text[], $18::text[], $19::int[], $20::text[])
   AS c (id, "recipientId", kind, title, body, url, data, "readAt", "createdAt", "seenAt", "archivedAt", "snoozedUntil",
-    "expiresAt", "expiredAt", actions, "actedAt", "actionId", "groupKey", "groupCount")`;
+    "expiresAt", "expiredAt", actions, "actedAt", "actionId", "groupKey", "groupCount", "batchId")`;
 
 /** Not archived, snoozed or expired (see inbox.ts). */
 const shown = 'n."archivedAt" IS NULL AND n."snoozedUntil" IS NULL AND n."expiredAt" IS NULL';
@@ -120,7 +120,8 @@ const insert = `INSERT INTO notification (${columns}) SELECT ${columns} FROM ${u
 const update = `UPDATE notification AS n SET kind = c.kind, title = c.title, body = c.body, url = c.url, data = c.data,
     "readAt" = c."readAt", "createdAt" = c."createdAt", "seenAt" = c."seenAt", "archivedAt" = c."archivedAt",
     "snoozedUntil" = c."snoozedUntil", "expiresAt" = c."expiresAt", "expiredAt" = c."expiredAt", actions = c.actions,
-    "actedAt" = c."actedAt", "actionId" = c."actionId", "groupKey" = c."groupKey", "groupCount" = c."groupCount"
+    "actedAt" = c."actedAt", "actionId" = c."actionId", "groupKey" = c."groupKey", "groupCount" = c."groupCount",
+    "batchId" = c."batchId"
   FROM ${unnested} WHERE n.id = c.id`;
 
 const remove = 'DELETE FROM notification WHERE id = ANY($1::text[])';
@@ -200,6 +201,7 @@ function arraysOf(rows: Notification[]): unknown[] {
     rows.map((n) => n.actionId),
     rows.map((n) => n.groupKey),
     rows.map((n) => n.groupCount),
+    rows.map((n) => n.batchId),
   ];
 }
 

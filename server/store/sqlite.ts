@@ -52,7 +52,7 @@ export function openSqlite(file: string): SqliteSql {
 
 /** The columns of a notification, as every statement here reads and writes them. */
 const columns =
-  'id, "recipientId", kind, title, body, url, data, "readAt", "createdAt", "seenAt", "archivedAt", "snoozedUntil", "expiresAt", "expiredAt", actions, "actedAt", "actionId", "groupKey", "groupCount"';
+  'id, "recipientId", kind, title, body, url, data, "readAt", "createdAt", "seenAt", "archivedAt", "snoozedUntil", "expiresAt", "expiredAt", actions, "actedAt", "actionId", "groupKey", "groupCount", "batchId"';
 
 type DateColumn =
   | 'readAt'
@@ -127,6 +127,7 @@ function valuesOf(n: Notification) {
     n.actionId,
     n.groupKey,
     n.groupCount,
+    n.batchId,
   ];
 }
 
@@ -155,7 +156,7 @@ export function createSqliteEngine(sql: SqliteSql): log.EventLogEngine {
   const update = statement<unknown[]>(
     `UPDATE notification SET kind = ?, title = ?, body = ?, url = ?, data = ?, "readAt" = ?, "createdAt" = ?, "seenAt" = ?,
       "archivedAt" = ?, "snoozedUntil" = ?, "expiresAt" = ?, "expiredAt" = ?, actions = ?, "actedAt" = ?, "actionId" = ?,
-      "groupKey" = ?, "groupCount" = ? WHERE id = ?`,
+      "groupKey" = ?, "groupCount" = ?, "batchId" = ? WHERE id = ?`,
   );
   const remove = statement<[string]>('DELETE FROM notification WHERE id = ?');
   const readAll = statement<[string, string, string]>(
