@@ -173,3 +173,119 @@ describe('tidings notify --topic / --all', () => {
     expect(both.stderr).toContain('notify needs exactly one of --to, --topic or --all (got --topic and --all).');
   });
 });
+
+describe('sentNotifications (receipts for senders)', () => {
+  const receipts = (headers: Record<string, string>, args: string, variables: Record<string, unknown> = {}) =>
+    gql<{
+      sentNotifications: {
+        edges: { cursor: string; node: Record<string, unknown> }[];
+        pageInfo: { hasNextPage: boolean; endCursor: string | null };
+        totals: { total: number; seen: number; read: number; acted: number };
+      };
+    }>(
+      server,
+      `query (${Object.entries({ ids: '[ID!]', batchId: 'ID', first: 'Int', after: 'String' })
+        .filter(([name]) => args.includes(`$${name}`))
+        .map(([name, type]) => `$${name}: ${type}`)
+        .join(', ')}) {
+        sentNotifications(${args}) {
+          edges { cursor node { id recipientId createdAt seenAt readAt actedAt actionId archivedAt deleted } }
+          pageInfo { hasNextPage endCursor }
+          totals { total seen read acted }
+        }
+      }`,
+      variables,
+      headers,
+    );
+
+  it('say what each recipient did, to the key that sent them and no one else', async () => {
+    const [seer, actor, deleter] = [await signUp(server), await signUp(server), await signUp(server)];
+    const key = await createApiKey(server, await signUp(server), ['notify:any']);
+    const sent = await broadcast(
+      { title: 'Approve?', recipientIds: [seer.id, actor.id, deleter.id], actions: [{ id: 'ok', label: 'OK' }] },
+      key,
+    );
+    const batchId = sent.data?.createNotifications.batchId as string;
+    const mine = async (user: TestUser) => ((await inbox(user))[0] as { id: string }).id;
+    await gql(server, 'mutation { markNotificationsSeen { count } }', {}, seer.headers);
+    await gql(
+      server,
+      'mutation ($id: ID!) { performNotificationAction(id: $id, actionId: "ok") { id } }',
+      { id: await mine(actor) },
+      actor.headers,
+    );
+    await gql(
+      server,
+      'mutation ($id: ID!) { deleteNotification(id: $id) }',
+      { id: await mine(deleter) },
+      deleter.headers,
+    );
+
+    const all = await receipts(key, 'batchId: $batchId', { batchId });
+    expect(all.errors).toBeUndefined();
+    expect(all.data?.sentNotifications.totals).toEqual({ total: 3, seen: 2, read: 1, acted: 1 });
+    const byRecipient = new Map(all.data?.sentNotifications.edges.map((edge) => [edge.node.recipientId, edge.node]));
+    expect(byRecipient.get(seer.id)).toMatchObject({ seenAt: expect.any(String), readAt: null, deleted: false });
+    expect(byRecipient.get(actor.id)).toMatchObject({ actionId: 'ok', readAt: expect.any(String), deleted: false });
+    expect(byRecipient.get(deleter.id)).toMatchObject({ deleted: true });
+    // The deleted one is gone for its recipient: not listed, not counted, NOT_FOUND to every change.
+    const gone = await gql(
+      server,
+      '{ notifications { edges { node { id } } } notificationCounts { unread } }',
+      {},
+      deleter.headers,
+    );
+    expect(gone.data).toEqual({ notifications: { edges: [] }, notificationCounts: { unread: 0 } });
+
+    // Another sender, even an admin with every permission, sees nothing of it.
+    const other = await createApiKey(server, await signUp(server, { admin: true }));
+    const theirs = await receipts(other, 'batchId: $batchId', { batchId });
+    expect(theirs.data?.sentNotifications).toMatchObject({
+      edges: [],
+      totals: { total: 0, seen: 0, read: 0, acted: 0 },
+    });
+
+    // Pages in id order.
+    const first = await receipts(key, 'batchId: $batchId, first: $first', { batchId, first: 2 });
+    expect(first.data?.sentNotifications.pageInfo.hasNextPage).toBe(true);
+    const rest = await receipts(key, 'batchId: $batchId, first: $first, after: $after', {
+      batchId,
+      first: 2,
+      after: first.data?.sentNotifications.pageInfo.endCursor,
+    });
+    expect(rest.data?.sentNotifications.edges).toHaveLength(1);
+    expect(rest.data?.sentNotifications.pageInfo.hasNextPage).toBe(false);
+    const ids = [...(first.data?.sentNotifications.edges ?? []), ...(rest.data?.sentNotifications.edges ?? [])].map(
+      (edge) => edge.node.id,
+    );
+    expect(ids).toEqual([...ids].sort());
+    expect(new Set(ids).size).toBe(3);
+  });
+
+  it('by ids, for what a signed-in user sent to themselves; bad arguments name their field', async () => {
+    const hal = await signUp(server);
+    const made = await gql<{ createNotification: { id: string } }>(
+      server,
+      'mutation { createNotification(input: { title: "note to self" }) { id } }',
+      {},
+      hal.headers,
+    );
+    const id = made.data?.createNotification.id as string;
+    await gql(server, 'mutation ($id: ID!) { markNotificationRead(id: $id) { id } }', { id }, hal.headers);
+    const mine = await receipts(hal.headers, 'ids: $ids', { ids: [id, 'not-one-of-mine'] });
+    expect(mine.errors).toBeUndefined();
+    expect(mine.data?.sentNotifications.totals).toEqual({ total: 1, seen: 1, read: 1, acted: 0 });
+    for (const [args, variables, field] of [
+      ['ids: $ids, batchId: $batchId', { ids: [id], batchId: 'b' }, 'ids'],
+      ['first: $first', { first: 5 }, 'ids'],
+      ['ids: $ids', { ids: Array.from({ length: 101 }, (_, i) => `n${i}`) }, 'ids'],
+      ['ids: $ids, first: $first', { ids: [id], first: 101 }, 'first'],
+      ['ids: $ids, first: $first', { ids: [id], first: 0 }, 'first'],
+    ] as const) {
+      const bad = await receipts(hal.headers, args, variables);
+      expect(codes(bad), args).toEqual(['BAD_USER_INPUT']);
+      expect(bad.errors?.[0]?.extensions?.field).toBe(field);
+    }
+    expect(codes(await receipts({}, 'ids: $ids', { ids: [id] }))).toEqual(['UNAUTHENTICATED']);
+  });
+});

@@ -122,6 +122,48 @@ describe('committed generated files are fresh', () => {
       expect(fieldsOf(name)).toMatchObject({ notification: 'Notification!', counts: 'NotificationCounts!' });
     }
     expect(fieldsOf('NotificationExpired')).toMatchObject({ notificationId: 'ID!' });
+    // Reach (issue 13).
+    expect(signature('Mutation', 'createNotifications')).toBe(
+      'input: CreateNotificationsInput! -> CreateNotificationsPayload!',
+    );
+    expect(fieldsOf('CreateNotificationsPayload')).toEqual({ batchId: 'ID!', count: 'Int!', skipped: 'Int!' });
+    expect(signature('Mutation', 'subscribeToTopic')).toBe('topic: String! -> Boolean!');
+    expect(signature('Mutation', 'unsubscribeFromTopic')).toBe('topic: String! -> Boolean!');
+    expect(signature('Mutation', 'addTopicMembers')).toBe('topic: String!, userIds: [ID!]! -> Int!');
+    expect(signature('Mutation', 'removeTopicMembers')).toBe('topic: String!, userIds: [ID!]! -> Int!');
+    expect(signature('Query', 'myTopics')).toBe(' -> [String!]!');
+    expect(signature('Query', 'notificationPreferences')).toBe(' -> [KindPreference!]!');
+    expect(signature('Mutation', 'setNotificationPreference')).toBe(
+      'desktop: Boolean, inApp: Boolean, kind: String!, push: Boolean, sound: Boolean -> KindPreference!',
+    );
+    expect(fieldsOf('KindPreference')).toEqual({
+      kind: 'String!',
+      inApp: 'Boolean!',
+      push: 'Boolean!',
+      desktop: 'Boolean!',
+      sound: 'Boolean!',
+      critical: 'Boolean!',
+    });
+    expect(signature('Query', 'sentNotifications')).toBe(
+      'after: String, batchId: ID, first: Int, ids: [ID!] -> SentNotifications!',
+    );
+    expect(fieldsOf('SentNotifications')).toEqual({
+      edges: '[SentNotificationEdge!]!',
+      pageInfo: 'PageInfo!',
+      totals: 'SentTotals!',
+    });
+    expect(fieldsOf('SentTotals')).toEqual({ total: 'Int!', seen: 'Int!', read: 'Int!', acted: 'Int!' });
+    expect(fieldsOf('SentNotification')).toEqual({
+      id: 'ID!',
+      recipientId: 'ID!',
+      createdAt: 'DateTime!',
+      seenAt: 'DateTime',
+      readAt: 'DateTime',
+      actedAt: 'DateTime',
+      actionId: 'String',
+      archivedAt: 'DateTime',
+      deleted: 'Boolean!',
+    });
     expect(fieldsOf('NotificationsSeen')).toMatchObject({ seenAt: 'DateTime!', count: 'Int!' });
     expect(fieldsOf('ReadNotificationsArchived')).toMatchObject({ archivedAt: 'DateTime!', count: 'Int!' });
 

@@ -174,6 +174,8 @@ export function notificationOf(snapshot: NotificationSnapshot): Notification {
     groupCount: snapshot.groupCount ?? 1,
     // Senders' bookkeeping: events do not carry it.
     batchId: null,
+    sender: null,
+    deletedAt: null,
   };
 }
 

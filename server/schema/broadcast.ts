@@ -1,7 +1,7 @@
 import { usersWhoCanSignIn } from '../auth/credentials.ts';
 import type { NewNotification } from '../store/notifications.ts';
 import { builder } from './builder.ts';
-import { type Context, may, requireViewer } from './context.ts';
+import { type Context, may, requireViewer, senderOf } from './context.ts';
 import { answerStoreErrors, badUserInput } from './errors.ts';
 import { contentFields, mayNotNotifyOthers } from './notification.ts';
 import { checkText, checkTopic, checkUserIds, limits, validNotification } from './validation.ts';
@@ -63,9 +63,8 @@ builder.mutationField('createNotifications', (t) =>
       // The content's rules are a single notification's (the recipient is checked below).
       const { recipientId: _, ...checked } = validNotification({ ...content, recipientId: viewer.userId });
       const recipients = await recipientsOf(ctx, { recipientIds, recipientEmails, topic });
-      return answerStoreErrors(
-        ctx.notifications.createMany(checked as Omit<NewNotification, 'recipientId'>, recipients),
-      );
+      const sent = { ...(checked as Omit<NewNotification, 'recipientId'>), sender: senderOf(viewer) };
+      return answerStoreErrors(ctx.notifications.createMany(sent, recipients));
     },
   }),
 );

@@ -124,6 +124,11 @@ function viewerOf({ userId, role, credential, permissions }: CredentialOwner): V
 }
 
 /** Whether the viewer holds `scope`. */
+/** Who sends what this viewer creates, as receipts know them: the user for a session, the key for an API key. */
+export function senderOf(viewer: Viewer): string {
+  return viewer.credential.kind === 'apiKey' ? `key:${viewer.credential.id}` : `user:${viewer.userId}`;
+}
+
 export function may(viewer: Viewer, scope: Scope): boolean {
   return viewer.scopes.includes(scope);
 }

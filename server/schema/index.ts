@@ -10,6 +10,7 @@ import './notification.ts';
 import './notification-events.ts';
 import './preferences.ts';
 import './broadcast.ts';
+import './receipts.ts';
 
 export const schema = builder.toSchema();
 

@@ -2,7 +2,7 @@ import type { InputFieldBuilder } from '@pothos/core';
 import type { NotificationCounts as Counts } from '../realtime/events.ts';
 import { actionsOf, type Update } from '../store/inbox.ts';
 import { builder } from './builder.ts';
-import { may, requireViewer } from './context.ts';
+import { may, requireViewer, senderOf } from './context.ts';
 import { answerStoreErrors, badUserInput, forbidden } from './errors.ts';
 import { checkActionId, checkKinds, checkSnooze, checkText, limits, validNotification } from './validation.ts';
 
@@ -112,6 +112,7 @@ builder.queryFields((t) => ({
           where: {
             recipientId: requireViewer(ctx).userId,
             expiredAt: null,
+            deletedAt: null,
             archivedAt: args.archived ? { not: null } : null,
             snoozedUntil: args.snoozed ? { not: null } : null,
             ...(args.unreadOnly ? { readAt: null } : {}),
@@ -246,7 +247,8 @@ builder.mutationFields((t) => {
               ? String(input.recipientId)
               : viewer.userId;
         if (recipientId !== viewer.userId && !may(viewer, 'notify:any')) throw mayNotNotifyOthers();
-        return answerStoreErrors(ctx.notifications.create(validNotification({ ...input, recipientId })));
+        const notification = { ...validNotification({ ...input, recipientId }), sender: senderOf(viewer) };
+        return answerStoreErrors(ctx.notifications.create(notification));
       },
     }),
     markNotificationRead: byId('read', 'Marks one of the viewer’s notifications read (and seen).'),

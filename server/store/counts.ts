@@ -10,6 +10,7 @@ export const countsByKind = `SELECT kind, CAST(COUNT(*) AS INTEGER) AS unread,
     CAST(SUM(CASE WHEN "seenAt" IS NULL THEN 1 ELSE 0 END) AS INTEGER) AS unseen
   FROM notification
   WHERE "recipientId" = ? AND "readAt" IS NULL AND "archivedAt" IS NULL AND "snoozedUntil" IS NULL AND "expiredAt" IS NULL
+    AND "deletedAt" IS NULL
   GROUP BY kind`;
 
 /**

@@ -9,7 +9,7 @@ import {
 } from '../realtime/events.ts';
 import type { NotificationPubSub } from '../realtime/pubsub.ts';
 import { NoSuchRecipient, NotFound, type StoreError } from './errors.ts';
-import { eventOfUpdate, folded, Tally, transition, type Update } from './inbox.ts';
+import { deleted, eventOfUpdate, folded, Tally, transition, type Update } from './inbox.ts';
 
 /**
  * The one writer of the per-user event log. Every change to notifications goes through
@@ -116,7 +116,6 @@ export interface Statements {
   insert(rows: Notification[]): void;
   /** Writes these rows' every column but id and recipient. */
   update(rows: Notification[]): void;
-  delete(ids: string[]): void;
   /** Marks the user's unread notifications that are not hidden read (and seen); how many. */
   readAll(userId: string, at: Date): number;
   /** Marks the user's unseen notifications that are not hidden seen; how many. */
@@ -381,16 +380,19 @@ function* bulkSteps(changes: ChangeOf<'bulk'>[]) {
 function* deleteSteps(changes: ChangeOf<'delete'>[]) {
   const rows = new Map<string, Notification>();
   for (const row of yield* ask('find', [...new Set(changes.map((change) => change.id))])) rows.set(row.id, row);
-  const deleted: string[] = [];
-  const steps = changes.map(({ userId, id }): Step => {
+  const gone = new Map<string, Notification>();
+  const steps = changes.map(({ userId, id, at }): Step => {
     const before = rows.get(id);
-    if (!before || before.recipientId !== userId) return { error: new NotFound('notification', id) };
-    rows.delete(id);
-    deleted.push(id);
+    if (!before || before.recipientId !== userId || before.deletedAt !== null) {
+      return { error: new NotFound('notification', id) };
+    }
+    const after = deleted(before, at);
+    rows.set(id, after);
+    gone.set(id, after);
     const event = { type: 'NotificationDeleted' as const, notificationId: id };
     return { result: id, event, count: (tally) => tally.change(before, null) };
   });
-  if (deleted.length > 0) yield* ask('delete', deleted);
+  if (gone.size > 0) yield* ask('update', [...gone.values()]);
   return steps;
 }
 

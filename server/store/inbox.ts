@@ -11,7 +11,8 @@ import { NotFound, type StoreError, UnknownAction } from './errors.ts';
  * its NotificationExpired event was logged). `unread` counts the notifications that are not hidden
  * and not read; `unseen` those that are not hidden and not seen. Reading a notification also makes
  * it seen, so every unseen one is unread. An expired notification is gone: every change but
- * delete answers NotFound (and its snooze never ends).
+ * delete answers NotFound (and its snooze never ends). A deleted one is gone for good: every
+ * change answers NotFound.
  */
 
 /** A change to one notification. */
@@ -47,11 +48,10 @@ export const eventOfUpdate = {
 export type Transition = { after: Notification } | { unchanged: true } | { error: StoreError };
 
 export function transition(update: Update, row: Notification, at: Date): Transition {
-  if (row.expiredAt !== null && update.op !== 'expire') {
-    return { error: new NotFound('notification', row.id) };
-  }
   const changed = (after: Partial<Notification>): Transition => ({ after: { ...row, ...after } });
   const unchanged: Transition = { unchanged: true };
+  if (row.deletedAt !== null) return update.op === 'expire' || update.op === 'wake' ? unchanged : gone(row);
+  if (row.expiredAt !== null && update.op !== 'expire') return gone(row);
   switch (update.op) {
     case 'read':
       return row.readAt ? unchanged : changed({ readAt: at, seenAt: row.seenAt ?? at });
@@ -103,12 +103,24 @@ export function folded(group: Notification, incoming: Notification): Notificatio
   };
 }
 
+function gone(row: Notification): Transition {
+  return { error: new NotFound('notification', row.id) };
+}
+
+/**
+ * A notification its recipient deleted: gone from every list and count, its content blanked, the
+ * row kept for its sender's receipt (retention prunes it).
+ */
+export function deleted(row: Notification, at: Date): Notification {
+  return { ...row, deletedAt: at, title: '', body: null, url: null, data: null, actions: null };
+}
+
 export function actionsOf(row: Notification): NotificationAction[] {
   return (row.actions ?? []) as unknown as NotificationAction[];
 }
 
 export function isHidden(row: Notification): boolean {
-  return row.archivedAt !== null || row.snoozedUntil !== null || row.expiredAt !== null;
+  return row.archivedAt !== null || row.snoozedUntil !== null || row.expiredAt !== null || row.deletedAt !== null;
 }
 
 /** One user's counts while a batch changes them. */

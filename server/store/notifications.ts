@@ -22,6 +22,8 @@ export interface NewNotification {
   expiresAt?: Date | null;
   groupKey?: string | null;
   batchId?: string | null;
+  /** Who sends it, for their receipts: "user:<id>" or "key:<id>". */
+  sender?: string | null;
 }
 
 /** What a notification sent to many recipients did (createNotifications). */
@@ -181,6 +183,8 @@ function newNotification(id: string, input: NewNotification): Notification {
     groupKey: input.groupKey ?? null,
     groupCount: 1,
     batchId: input.batchId ?? null,
+    sender: input.sender ?? null,
+    deletedAt: null,
   };
 }
 

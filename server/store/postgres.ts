@@ -76,17 +76,17 @@ export function openPostgres(databaseUrl: string): PostgresSql {
 
 /** The columns of a notification, as every statement here reads and writes them. */
 const columns =
-  'id, "recipientId", kind, title, body, url, data, "readAt", "createdAt", "seenAt", "archivedAt", "snoozedUntil", "expiresAt", "expiredAt", actions, "actedAt", "actionId", "groupKey", "groupCount", "batchId"';
+  'id, "recipientId", kind, title, body, url, data, "readAt", "createdAt", "seenAt", "archivedAt", "snoozedUntil", "expiresAt", "expiredAt", actions, "actedAt", "actionId", "groupKey", "groupCount", "batchId", sender, "deletedAt"';
 
 /** The same columns as `unnest` takes them, one array of each, in `columns` order. */
 const unnested = `unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[], $8::timestamp[],
     $9::timestamp[], $10::timestamp[], $11::timestamp[], $12::timestamp[], $13::timestamp[], $14::timestamp[], $15::jsonb[],
-    $16::timestamp[], $17::text[], $18::text[], $19::int[], $20::text[])
+    $16::timestamp[], $17::text[], $18::text[], $19::int[], $20::text[], $21::text[], $22::timestamp[])
   AS c (id, "recipientId", kind, title, body, url, data, "readAt", "createdAt", "seenAt", "archivedAt", "snoozedUntil",
-    "expiresAt", "expiredAt", actions, "actedAt", "actionId", "groupKey", "groupCount", "batchId")`;
+    "expiresAt", "expiredAt", actions, "actedAt", "actionId", "groupKey", "groupCount", "batchId", sender, "deletedAt")`;
 
 /** Not archived, snoozed or expired (see inbox.ts). */
-const shown = 'n."archivedAt" IS NULL AND n."snoozedUntil" IS NULL AND n."expiredAt" IS NULL';
+const shown = 'n."archivedAt" IS NULL AND n."snoozedUntil" IS NULL AND n."expiredAt" IS NULL AND n."deletedAt" IS NULL';
 
 // The users' row locks, always in id order, so two processes' batches cannot deadlock. NO KEY
 // UPDATE lets others insert rows that reference a user meanwhile.
@@ -121,10 +121,8 @@ const update = `UPDATE notification AS n SET kind = c.kind, title = c.title, bod
     "readAt" = c."readAt", "createdAt" = c."createdAt", "seenAt" = c."seenAt", "archivedAt" = c."archivedAt",
     "snoozedUntil" = c."snoozedUntil", "expiresAt" = c."expiresAt", "expiredAt" = c."expiredAt", actions = c.actions,
     "actedAt" = c."actedAt", "actionId" = c."actionId", "groupKey" = c."groupKey", "groupCount" = c."groupCount",
-    "batchId" = c."batchId"
+    "batchId" = c."batchId", sender = c.sender, "deletedAt" = c."deletedAt"
   FROM ${unnested} WHERE n.id = c.id`;
-
-const remove = 'DELETE FROM notification WHERE id = ANY($1::text[])';
 
 const readAll = `UPDATE notification AS n SET "readAt" = $2, "seenAt" = COALESCE(n."seenAt", $2)
   WHERE n."recipientId" = $1 AND n."readAt" IS NULL AND ${shown}`;
@@ -132,7 +130,8 @@ const readAll = `UPDATE notification AS n SET "readAt" = $2, "seenAt" = COALESCE
 const seeAll = `UPDATE notification AS n SET "seenAt" = $2 WHERE n."recipientId" = $1 AND n."seenAt" IS NULL AND ${shown}`;
 
 const archiveRead = `UPDATE notification AS n SET "archivedAt" = $2
-  WHERE n."recipientId" = $1 AND n."readAt" IS NOT NULL AND n."archivedAt" IS NULL AND n."expiredAt" IS NULL`;
+  WHERE n."recipientId" = $1 AND n."readAt" IS NOT NULL AND n."archivedAt" IS NULL AND n."expiredAt" IS NULL
+    AND n."deletedAt" IS NULL`;
 
 // Both in one statement (a data-modifying WITH always runs to completion).
 const appendEvents = `WITH appended AS (
@@ -202,6 +201,8 @@ function arraysOf(rows: Notification[]): unknown[] {
     rows.map((n) => n.groupKey),
     rows.map((n) => n.groupCount),
     rows.map((n) => n.batchId),
+    rows.map((n) => n.sender),
+    rows.map((n) => iso(n.deletedAt)),
   ];
 }
 
@@ -225,9 +226,6 @@ function statementsOf(sql: PostgresSql, client: pg.PoolClient): log.Promised<log
     },
     async update(rows) {
       await query(update, arraysOf(rows));
-    },
-    async delete(ids) {
-      await query(remove, [ids]);
     },
     readAll: async (userId, at) => (await query(readAll, [userId, at.toISOString()])).rowCount ?? 0,
     seeAll: async (userId, at) => (await query(seeAll, [userId, at.toISOString()])).rowCount ?? 0,

@@ -52,7 +52,7 @@ export function openSqlite(file: string): SqliteSql {
 
 /** The columns of a notification, as every statement here reads and writes them. */
 const columns =
-  'id, "recipientId", kind, title, body, url, data, "readAt", "createdAt", "seenAt", "archivedAt", "snoozedUntil", "expiresAt", "expiredAt", actions, "actedAt", "actionId", "groupKey", "groupCount", "batchId"';
+  'id, "recipientId", kind, title, body, url, data, "readAt", "createdAt", "seenAt", "archivedAt", "snoozedUntil", "expiresAt", "expiredAt", actions, "actedAt", "actionId", "groupKey", "groupCount", "batchId", sender, "deletedAt"';
 
 type DateColumn =
   | 'readAt'
@@ -62,6 +62,7 @@ type DateColumn =
   | 'snoozedUntil'
   | 'expiresAt'
   | 'expiredAt'
+  | 'deletedAt'
   | 'actedAt';
 const dateColumns: DateColumn[] = [
   'readAt',
@@ -71,6 +72,7 @@ const dateColumns: DateColumn[] = [
   'snoozedUntil',
   'expiresAt',
   'expiredAt',
+  'deletedAt',
   'actedAt',
 ];
 
@@ -128,11 +130,13 @@ function valuesOf(n: Notification) {
     n.groupKey,
     n.groupCount,
     n.batchId,
+    n.sender,
+    sqliteDateOrNull(n.deletedAt),
   ];
 }
 
 /** Not archived, snoozed or expired (see inbox.ts). */
-const shown = '"archivedAt" IS NULL AND "snoozedUntil" IS NULL AND "expiredAt" IS NULL';
+const shown = '"archivedAt" IS NULL AND "snoozedUntil" IS NULL AND "expiredAt" IS NULL AND "deletedAt" IS NULL';
 
 /** The event log's statements on SQLite (see event-log.ts): each batch one synchronous transaction. */
 export function createSqliteEngine(sql: SqliteSql): log.EventLogEngine {
@@ -156,9 +160,9 @@ export function createSqliteEngine(sql: SqliteSql): log.EventLogEngine {
   const update = statement<unknown[]>(
     `UPDATE notification SET kind = ?, title = ?, body = ?, url = ?, data = ?, "readAt" = ?, "createdAt" = ?, "seenAt" = ?,
       "archivedAt" = ?, "snoozedUntil" = ?, "expiresAt" = ?, "expiredAt" = ?, actions = ?, "actedAt" = ?, "actionId" = ?,
-      "groupKey" = ?, "groupCount" = ?, "batchId" = ? WHERE id = ?`,
+      "groupKey" = ?, "groupCount" = ?, "batchId" = ?, sender = ?,
+      "deletedAt" = ? WHERE id = ?`,
   );
-  const remove = statement<[string]>('DELETE FROM notification WHERE id = ?');
   const readAll = statement<[string, string, string]>(
     `UPDATE notification SET "readAt" = ?, "seenAt" = COALESCE("seenAt", ?) WHERE "recipientId" = ? AND "readAt" IS NULL AND ${shown}`,
   );
@@ -166,7 +170,7 @@ export function createSqliteEngine(sql: SqliteSql): log.EventLogEngine {
     `UPDATE notification SET "seenAt" = ? WHERE "recipientId" = ? AND "seenAt" IS NULL AND ${shown}`,
   );
   const archiveRead = statement<[string, string]>(
-    'UPDATE notification SET "archivedAt" = ? WHERE "recipientId" = ? AND "readAt" IS NOT NULL AND "archivedAt" IS NULL AND "expiredAt" IS NULL',
+    'UPDATE notification SET "archivedAt" = ? WHERE "recipientId" = ? AND "readAt" IS NOT NULL AND "archivedAt" IS NULL AND "expiredAt" IS NULL AND "deletedAt" IS NULL',
   );
   const insertEvent = statement<[string, number, string, string, string]>(
     'INSERT INTO user_event ("userId", seq, type, payload, "createdAt") VALUES (?, ?, ?, ?, ?)',
@@ -203,9 +207,6 @@ export function createSqliteEngine(sql: SqliteSql): log.EventLogEngine {
         const [id, , ...rest] = valuesOf(row);
         update.run(...rest, id);
       }
-    },
-    delete: (ids) => {
-      for (const id of ids) remove.run(id);
     },
     readAll: (userId, at) => readAll.run(sqliteDate(at), sqliteDate(at), userId).changes,
     seeAll: (userId, at) => seeAll.run(sqliteDate(at), userId).changes,

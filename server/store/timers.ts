@@ -30,11 +30,12 @@ export interface DueChanges {
 const page = 200;
 
 const dueSnoozes = `SELECT id, "recipientId" FROM notification
-  WHERE "snoozedUntil" <= ? AND "expiredAt" IS NULL ORDER BY "snoozedUntil" LIMIT ${page}`;
+  WHERE "snoozedUntil" <= ? AND "expiredAt" IS NULL AND "deletedAt" IS NULL ORDER BY "snoozedUntil" LIMIT ${page}`;
 const dueExpiries = `SELECT id, "recipientId" FROM notification
-  WHERE "expiredAt" IS NULL AND "expiresAt" <= ? ORDER BY "expiresAt" LIMIT ${page}`;
-const nextDue = `SELECT (SELECT MIN("snoozedUntil") FROM notification WHERE "expiredAt" IS NULL) AS wake,
-  (SELECT MIN("expiresAt") FROM notification WHERE "expiredAt" IS NULL) AS expire`;
+  WHERE "expiredAt" IS NULL AND "expiresAt" <= ? AND "deletedAt" IS NULL ORDER BY "expiresAt" LIMIT ${page}`;
+const nextDue = `SELECT
+  (SELECT MIN("snoozedUntil") FROM notification WHERE "expiredAt" IS NULL AND "deletedAt" IS NULL) AS wake,
+  (SELECT MIN("expiresAt") FROM notification WHERE "expiredAt" IS NULL AND "deletedAt" IS NULL) AS expire`;
 
 export function startDueChanges({
   db,

@@ -1,0 +1,4 @@
+-- AlterTable
+ALTER TABLE "notification" ADD COLUMN "deletedAt" DATETIME;
+ALTER TABLE "notification" ADD COLUMN "sender" TEXT;
+
