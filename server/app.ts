@@ -156,6 +156,7 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
   });
 
   const caches = documentCaches();
+  const graphqlSse = useGraphQLSSE({ endpoint: '/graphql/stream', ...singleConnection.handlerOptions });
   const yoga = createYoga<Record<string, unknown>, Context>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -163,6 +164,8 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
     // body-limit.ts holds every body to its route's limit at the Node edge, before Yoga: Yoga's
     // own limit would pipe each body through a TransformStream again (about a tenth of a mutation's CPU).
     maxRequestBodySize: false,
+    // No operation takes a file, and its parser's hook is one more link in every request's chain.
+    multipart: false,
     parserAndValidationCache: caches.parserAndValidationCache,
     graphiql: { title: 'Tidings GraphiQL', defaultQuery, subscriptionsProtocol: 'SSE' },
     renderGraphiQL,
@@ -210,14 +213,18 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
         blockFieldSuggestion: { enabled: false },
       }),
       // Single-connection mode: tokens bound to their user, reservations counted and expired, and
-      // every event stream here bounded by the slow-consumer limit (single-connection.ts).
-      useGraphQLSSE({ endpoint: '/graphql/stream', ...singleConnection.handlerOptions }),
+      // every event stream here bounded by the slow-consumer limit (single-connection.ts). Its
+      // request hook is called from httpHooks below.
+      { onYogaInit: graphqlSse.onYogaInit },
       singleConnection.plugin,
       useMutationRateLimit({ perUser: config.rateLimitPerMinute, perApiKey: config.apiKeyRateLimitPerMinute }, metrics),
       useSubscriptions(),
       useResumableSSE(pings),
-      routes({ db: db.prisma, auth, pubsub, metrics, metricsToken: config.metricsToken, webClient }),
-      streamHeaders(),
+      httpHooks({
+        graphqlSse,
+        routes: routes({ db: db.prisma, auth, pubsub, metrics, metricsToken: config.metricsToken, webClient }),
+        onResponse: singleConnection.onResponse,
+      }),
     ],
   });
 
@@ -229,9 +236,12 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
     return getCORSHeadersByRequestAndOptions({ headers: new Headers({ origin }) } as Request, cors);
   };
   const streamEndpoint = createStreamEndpoint({ yoga, endpoint: '/graphql', cors, contextOf, log });
+  // Taken once: calling `yoga` itself goes through its Proxy and tells a Node request from the
+  // other kinds it takes, on every request.
+  const yogaListener = yoga.requestListener;
   const route = (req: IncomingMessage, res: ServerResponse) => {
     if (streamEndpoint.routes(req)) streamEndpoint.serve(req, res);
-    else yoga(req, res);
+    else void yogaListener(req, res);
   };
   const server = createServer((req, res) => {
     setClientAddress(req, config.trustedProxies.length > 0);
@@ -310,7 +320,7 @@ function listen(server: Server, port: number, host: string): Promise<string> {
   });
 }
 
-/** Better Auth under /api/auth, the health checks and (with a bearer token) the metrics. */
+/** Better Auth under /api/auth, the health checks, (with a bearer token) the metrics, and the web client. */
 function routes({
   db,
   auth,
@@ -325,38 +335,38 @@ function routes({
   metrics: Metrics;
   metricsToken: string | null;
   webClient: ReturnType<typeof loadWebClient>;
-}): Plugin {
-  return {
-    async onRequest({ request, url, endResponse }) {
-      if (url.pathname.startsWith('/api/auth/')) {
-        endResponse(await auth.handler(request));
-      } else if (url.pathname === '/healthz') {
-        endResponse(Response.json({ status: 'ok' }));
-      } else if (url.pathname === '/readyz') {
-        endResponse(await readiness(db, pubsub));
-      } else if (url.pathname === '/metrics' && metricsToken) {
+}): OnRequest {
+  return ({ request, url, endResponse }) => {
+    if (url.pathname.startsWith('/api/auth/')) {
+      return auth.handler(request).then(endResponse);
+    } else if (url.pathname === '/healthz') {
+      endResponse(Response.json({ status: 'ok' }));
+    } else if (url.pathname === '/readyz') {
+      return readiness(db, pubsub).then(endResponse);
+    } else if (url.pathname === '/metrics' && metricsToken) {
+      if (!bearerMatches(request.headers.get('authorization'), metricsToken)) {
         endResponse(
-          bearerMatches(request.headers.get('authorization'), metricsToken)
-            ? new Response(...(await metricsPage(metrics)))
-            : Response.json(
+          Response.json(
+            {
+              errors: [
                 {
-                  errors: [
-                    {
-                      message: 'Send the metrics token: Authorization: Bearer <token>.',
-                      extensions: { code: 'UNAUTHENTICATED' },
-                    },
-                  ],
+                  message: 'Send the metrics token: Authorization: Bearer <token>.',
+                  extensions: { code: 'UNAUTHENTICATED' },
                 },
-                { status: 401, headers: { 'www-authenticate': 'Bearer realm="metrics"' } },
-              ),
+              ],
+            },
+            { status: 401, headers: { 'www-authenticate': 'Bearer realm="metrics"' } },
+          ),
         );
-      } else if (webClient && !url.pathname.startsWith('/graphql')) {
-        const file = webClient(request, url);
-        if (file) endResponse(file);
-      } else if (url.pathname === '/') {
-        endResponse(Response.redirect(new URL('/graphql', url), 302));
+        return;
       }
-    },
+      return metricsPage(metrics).then((page) => endResponse(new Response(...page)));
+    } else if (webClient) {
+      const file = webClient(request, url);
+      if (file) endResponse(file);
+    } else if (url.pathname === '/') {
+      endResponse(Response.redirect(new URL('/graphql', url), 302));
+    }
   };
 }
 
@@ -404,23 +414,53 @@ async function readiness(db: PrismaClient, pubsub: NotificationPubSub): Promise<
   );
 }
 
+type OnRequest = NonNullable<Plugin['onRequest']>;
+type OnResponse = NonNullable<Plugin['onResponse']>;
+
+/**
+ * Tidings' own request and response hooks, one of each: every hook a plugin registers is one more
+ * link in every request's promise chain (@whatwg-node/promise-helpers), whether or not it acts.
+ * Neither is async, and a GraphQL request leaves the request hook at once (a promise there would
+ * make each later hook one too): graphql-sse's handler takes /graphql/stream, `routes` the rest.
+ */
+function httpHooks({
+  graphqlSse,
+  routes,
+  onResponse,
+}: {
+  graphqlSse: Plugin;
+  routes: OnRequest;
+  onResponse: OnResponse;
+}): Plugin {
+  const streamRequest = graphqlSse.onRequest as OnRequest;
+  return {
+    onRequest: (payload) => (isGraphQLPath(payload.request.url) ? streamRequest(payload) : routes(payload)),
+    onResponse(payload) {
+      setStreamHeaders(payload.response);
+      return onResponse(payload);
+    },
+  };
+}
+
+/** Whether an absolute request URL's path is /graphql or under it, read without parsing the URL. */
+function isGraphQLPath(url: string): boolean {
+  const path = url.indexOf('/', url.indexOf('//') + 2);
+  return path !== -1 && url.startsWith('/graphql', path);
+}
+
 /**
  * Event streams must reach the client as they are written: no proxy caching or buffering. Our own
  * SSE writer (sse.ts) sets these already; this covers the streams it does not write: graphql-sse's
  * single-connection mode and Yoga's one-result error streams.
  */
-function streamHeaders(): Plugin {
-  return {
-    onResponse({ response }) {
-      if (response.headers.get('content-type')?.startsWith('text/event-stream')) {
-        // delete() first: @whatwg-node's Headers would otherwise keep Yoga's "Cache-Control" beside
-        // a lower-cased copy, and send both.
-        response.headers.delete('cache-control');
-        response.headers.set('cache-control', 'no-cache, no-transform');
-        response.headers.set('x-accel-buffering', 'no');
-      }
-    },
-  };
+function setStreamHeaders(response: Response) {
+  if (response.headers.get('content-type')?.startsWith('text/event-stream')) {
+    // delete() first: @whatwg-node's Headers would otherwise keep Yoga's "Cache-Control" beside
+    // a lower-cased copy, and send both.
+    response.headers.delete('cache-control');
+    response.headers.set('cache-control', 'no-cache, no-transform');
+    response.headers.set('x-accel-buffering', 'no');
+  }
 }
 
 /** Armor's onReject option (its type lives in a package of armor's own, not ours). */

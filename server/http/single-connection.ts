@@ -139,11 +139,10 @@ export function createSingleConnection(options: SingleConnectionOptions) {
   };
 
   /**
-   * Counts what an event stream's response takes from graphql-sse's queue, and ends its backlog
-   * with it. And a subscription refused before its stream opens (TOO_MANY_STREAMS, say) answers
-   * `{ errors }`, which graphql-sse does not take for a result (it looks for a `data` key) and
-   * answers 400 "Unable to detect operation AST": with `data: null` it reaches the client as the
-   * operation's `next`, then `complete`, as graphql-sse sends any other result.
+   * A subscription refused before its stream opens (TOO_MANY_STREAMS, say) answers `{ errors }`,
+   * which graphql-sse does not take for a result (it looks for a `data` key) and answers 400
+   * "Unable to detect operation AST": with `data: null` it reaches the client as the operation's
+   * `next`, then `complete`, as graphql-sse sends any other result.
    */
   const plugin: Plugin = {
     onSubscribe({ args }) {
@@ -155,38 +154,49 @@ export function createSingleConnection(options: SingleConnectionOptions) {
         },
       };
     },
-    onResponse({ request, response, serverContext, setResponse, fetchAPI }) {
-      const backlog = backlogs.get(request);
-      const res = (serverContext as { res?: ServerResponse }).res;
-      if (!backlog || !res || !response.body || !isEventStream(response)) return;
-      // graphql-sse drops its stream itself when the response closes (the request aborts).
-      res.once('close', () => end(backlog));
-      if (backlog.ended) res.destroy();
-      backlog.res = res;
-      // Read on demand, as the response writes: a TransformStream here (whatwg-node's) would
-      // drain graphql-sse's queue into its own at once, whatever the socket takes.
-      const reader = response.body.getReader();
-      const body = new fetchAPI.ReadableStream<Uint8Array>({
-        async pull(controller) {
-          const { done, value } = await reader.read();
-          if (done) return controller.close();
-          // "event: next" (pings and "event: complete" were not counted)
-          if (value[0] === 101 && value[7] === 110) {
-            backlog.bytes -= backlog.sizes.shift() ?? 0;
-            if (backlog.bytes <= highWater) wake(backlog);
-          }
-          controller.enqueue(value);
-        },
-        cancel: (reason) => reader.cancel(reason),
-      });
-      setResponse(
-        new fetchAPI.Response(body, {
-          status: response.status,
-          statusText: response.statusText,
-          headers: response.headers,
-        }),
-      );
-    },
+  };
+
+  /**
+   * Counts what an event stream's response takes from graphql-sse's queue, and ends its backlog
+   * with it: Yoga's onResponse hook, called from the app's one response hook (app.ts).
+   */
+  const onResponse: NonNullable<Plugin['onResponse']> = ({
+    request,
+    response,
+    serverContext,
+    setResponse,
+    fetchAPI,
+  }) => {
+    const backlog = backlogs.get(request);
+    const res = (serverContext as { res?: ServerResponse }).res;
+    if (!backlog || !res || !response.body || !isEventStream(response)) return;
+    // graphql-sse drops its stream itself when the response closes (the request aborts).
+    res.once('close', () => end(backlog));
+    if (backlog.ended) res.destroy();
+    backlog.res = res;
+    // Read on demand, as the response writes: a TransformStream here (whatwg-node's) would
+    // drain graphql-sse's queue into its own at once, whatever the socket takes.
+    const reader = response.body.getReader();
+    const body = new fetchAPI.ReadableStream<Uint8Array>({
+      async pull(controller) {
+        const { done, value } = await reader.read();
+        if (done) return controller.close();
+        // "event: next" (pings and "event: complete" were not counted)
+        if (value[0] === 101 && value[7] === 110) {
+          backlog.bytes -= backlog.sizes.shift() ?? 0;
+          if (backlog.bytes <= highWater) wake(backlog);
+        }
+        controller.enqueue(value);
+      },
+      cancel: (reason) => reader.cancel(reason),
+    });
+    setResponse(
+      new fetchAPI.Response(body, {
+        status: response.status,
+        statusText: response.statusText,
+        headers: response.headers,
+      }),
+    );
   };
 
   function backlogOf(): Backlog {
@@ -260,6 +270,7 @@ export function createSingleConnection(options: SingleConnectionOptions) {
   return {
     handlerOptions: { authenticate, onNext },
     plugin,
+    onResponse,
     /** The reservation an operation request runs in, for its context. */
     reservationOf(request: Request): StreamReservation | undefined {
       const backlog = backlogs.get(request);
