@@ -170,7 +170,10 @@ describe('configuration', () => {
     );
   });
 
-  it('`npm start` in production without a secret exits 1 with the reason, before touching the database', async () => {
+  // Each starts a Node process that compiles the server with tsx: seconds alone, far more on a busy machine.
+  it('`npm start` in production without a secret exits 1 with the reason, before touching the database', {
+    timeout: 60_000,
+  }, async () => {
     const cwd = tempDir();
     const failure = await run(path.join(root, 'node_modules', '.bin', 'tsx'), [path.join(root, 'server', 'main.ts')], {
       cwd,
@@ -181,7 +184,7 @@ describe('configuration', () => {
     expect(existsSync(path.join(cwd, 'data'))).toBe(false);
   });
 
-  it('`npm start` with an in-memory database exits 1 and says to use a file path', async () => {
+  it('`npm start` with an in-memory database exits 1 and says to use a file path', { timeout: 60_000 }, async () => {
     const cwd = tempDir();
     const failure = await run(path.join(root, 'node_modules', '.bin', 'tsx'), [path.join(root, 'server', 'main.ts')], {
       cwd,
@@ -194,7 +197,7 @@ describe('configuration', () => {
         PORT: '0',
       },
       // A server that starts anyway must not outlive the test.
-      timeout: 15_000,
+      timeout: 50_000,
     }).catch((error: { code: number; stderr: string }) => error);
     expect(failure).toMatchObject({ code: 1 });
     expect((failure as { stderr: string }).stderr).toMatch(/DATABASE_URL="file::memory:" names an in-memory SQLite/);
