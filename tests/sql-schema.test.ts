@@ -38,10 +38,16 @@ function tablesOfPrisma(): Map<string, Set<string>> {
   );
 }
 
+/** The notification columns both engines read and write (server/store/columns.ts). */
+function notificationColumns(): string {
+  const source = readFileSync(path.join(root, 'server/store/columns.ts'), 'utf8');
+  return /const columns =\s*'([^']*)'/.exec(source)?.[1] ?? '';
+}
+
 /** The SQL texts of a module: its string and template literals that read or write, with `${columns}` filled in. */
 function statementsOf(file: string): string[] {
   const source = readFileSync(path.join(root, file), 'utf8');
-  const columns = /const columns =\s*'([^']*)'/.exec(source)?.[1] ?? '';
+  const columns = notificationColumns();
   const literals = source.match(/'(?:[^'\\\n]|\\.)*'|`(?:[^`\\]|\\.)*`/g) ?? [];
   return literals
     .map((literal) => literal.slice(1, -1).replace(/\$\{columns\}/g, columns))
@@ -96,12 +102,15 @@ describe('raw SQL agrees with the Prisma schema', () => {
     expect(unknown).toEqual([]);
   });
 
-  it("the engine modules' notification columns are exactly Prisma's Notification fields", () => {
+  it("the engines' notification columns (store/columns.ts) are exactly Prisma's Notification fields", () => {
     const fields = tablesOfPrisma().get('notification');
-    for (const file of ['server/store/sqlite.ts', 'server/store/postgres.ts']) {
-      const columns = /const columns =\s*'([^']*)'/.exec(readFileSync(path.join(root, file), 'utf8'))?.[1] ?? '';
-      expect(new Set(columns.split(',').map((column) => column.trim().replace(/"/g, '')))).toEqual(fields);
-    }
+    expect(
+      new Set(
+        notificationColumns()
+          .split(',')
+          .map((column) => column.trim().replace(/"/g, '')),
+      ),
+    ).toEqual(fields);
   });
 
   it('what the event log writes reads back through Prisma as the writer answered it', async () => {

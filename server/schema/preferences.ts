@@ -32,68 +32,65 @@ builder.queryFields((t) => ({
   }),
 }));
 
-builder.mutationFields((t) => ({
-  setNotificationPreference: t.field({
-    type: KindPreference,
-    description:
-      'Changes the viewer’s preference for one kind: the settings given change, the others stay (NotificationPreferenceChanged on every tab). A critical kind cannot be muted.',
-    args: {
-      kind: t.arg.string({ required: true }),
-      inApp: t.arg.boolean(),
-      push: t.arg.boolean(),
-      desktop: t.arg.boolean(),
-      sound: t.arg.boolean(),
-    },
-    resolve: (_root, { kind, ...set }, ctx) => {
-      const viewer = requireViewer(ctx);
-      checkKind('kind', kind);
-      if (set.inApp === false && ctx.notifications.isCritical(kind)) {
-        throw badUserInput('inApp', `"${kind}" is a critical kind (TIDINGS_CRITICAL_KINDS): it cannot be muted.`);
-      }
-      return answerStoreErrors(ctx.notifications.setPreference(viewer.userId, { kind, ...set }));
-    },
-  }),
-  subscribeToTopic: t.boolean({
-    description: 'Follows a topic; true when the viewer was not following it yet.',
-    args: { topic: t.arg.string({ required: true }) },
-    resolve: async (_root, { topic }, ctx) => {
-      const viewer = requireViewer(ctx);
-      checkTopic(topic);
-      return (await ctx.topics.add(topic, [viewer.userId])) === 1;
-    },
-  }),
-  unsubscribeFromTopic: t.boolean({
-    description: 'Stops following a topic; true when the viewer was following it.',
-    args: { topic: t.arg.string({ required: true }) },
-    resolve: async (_root, { topic }, ctx) => {
-      const viewer = requireViewer(ctx);
-      checkTopic(topic);
-      return (await ctx.topics.remove(topic, [viewer.userId])) === 1;
-    },
-  }),
-  addTopicMembers: t.int({
-    description:
-      'Makes these users follow a topic; how many were not following it yet. Admins and API keys with notify:any only; up to 10,000 ids, each an existing user.',
-    args: { topic: t.arg.string({ required: true }), userIds: t.arg.idList({ required: true }) },
-    resolve: async (_root, { topic, userIds }, ctx) => {
-      const ids = operatorTopicChange(ctx, topic, userIds);
-      const unknown = await ctx.topics.unknownUsers(ids);
-      if (unknown.length > 0) {
-        throw badUserInput(
-          'userIds',
-          `${unknown.length} ${unknown.length === 1 ? 'id names' : 'ids name'} no user: ${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? ', …' : ''}. Nothing was added.`,
-        );
-      }
-      return ctx.topics.add(topic, ids);
-    },
-  }),
-  removeTopicMembers: t.int({
-    description:
-      'Makes these users stop following a topic; how many were following it. Admins and API keys with notify:any only; up to 10,000 ids.',
-    args: { topic: t.arg.string({ required: true }), userIds: t.arg.idList({ required: true }) },
-    resolve: (_root, { topic, userIds }, ctx) => ctx.topics.remove(topic, operatorTopicChange(ctx, topic, userIds)),
-  }),
-}));
+builder.mutationFields((t) => {
+  /** The viewer follows or leaves a topic; true when that changed something. */
+  const ownMembership = (description: string, change: 'add' | 'remove') =>
+    t.boolean({
+      description,
+      args: { topic: t.arg.string({ required: true }) },
+      resolve: async (_root, { topic }, ctx) => {
+        const viewer = requireViewer(ctx);
+        checkTopic(topic);
+        return (await ctx.topics[change](topic, [viewer.userId])) === 1;
+      },
+    });
+  return {
+    setNotificationPreference: t.field({
+      type: KindPreference,
+      description:
+        'Changes the viewer’s preference for one kind: the settings given change, the others stay (NotificationPreferenceChanged on every tab). A critical kind cannot be muted.',
+      args: {
+        kind: t.arg.string({ required: true }),
+        inApp: t.arg.boolean(),
+        push: t.arg.boolean(),
+        desktop: t.arg.boolean(),
+        sound: t.arg.boolean(),
+      },
+      resolve: (_root, { kind, ...set }, ctx) => {
+        const viewer = requireViewer(ctx);
+        checkKind('kind', kind);
+        if (set.inApp === false && ctx.notifications.isCritical(kind)) {
+          throw badUserInput('inApp', `"${kind}" is a critical kind (TIDINGS_CRITICAL_KINDS): it cannot be muted.`);
+        }
+        return answerStoreErrors(ctx.notifications.setPreference(viewer.userId, { kind, ...set }));
+      },
+    }),
+    subscribeToTopic: ownMembership('Follows a topic; true when the viewer was not following it yet.', 'add'),
+    unsubscribeFromTopic: ownMembership('Stops following a topic; true when the viewer was following it.', 'remove'),
+    addTopicMembers: t.int({
+      description:
+        'Makes these users follow a topic; how many were not following it yet. Admins and API keys with notify:any only; up to 10,000 ids, each an existing user.',
+      args: { topic: t.arg.string({ required: true }), userIds: t.arg.idList({ required: true }) },
+      resolve: async (_root, { topic, userIds }, ctx) => {
+        const ids = operatorTopicChange(ctx, topic, userIds);
+        const unknown = await ctx.topics.unknownUsers(ids);
+        if (unknown.length > 0) {
+          throw badUserInput(
+            'userIds',
+            `${unknown.length} ${unknown.length === 1 ? 'id names' : 'ids name'} no user: ${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? ', …' : ''}. Nothing was added.`,
+          );
+        }
+        return ctx.topics.add(topic, ids);
+      },
+    }),
+    removeTopicMembers: t.int({
+      description:
+        'Makes these users stop following a topic; how many were following it. Admins and API keys with notify:any only; up to 10,000 ids.',
+      args: { topic: t.arg.string({ required: true }), userIds: t.arg.idList({ required: true }) },
+      resolve: (_root, { topic, userIds }, ctx) => ctx.topics.remove(topic, operatorTopicChange(ctx, topic, userIds)),
+    }),
+  };
+});
 
 /** Checks an operator's change to a topic's members: who may make it, and its input. */
 function operatorTopicChange(

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { Notification } from '../generated/prisma/sqlite/client.ts';
+import { columnCount, columns, valuesOf } from './columns.ts';
 import { countsOf, type KindCountRow } from './counts.ts';
 import * as log from './event-log.ts';
 
@@ -73,10 +74,6 @@ export function openPostgres(databaseUrl: string): PostgresSql {
   pool.on('error', () => undefined);
   return new PostgresSql(pool);
 }
-
-/** The columns of a notification, as every statement here reads and writes them. */
-const columns =
-  'id, "recipientId", kind, title, body, url, data, "readAt", "createdAt", "seenAt", "archivedAt", "snoozedUntil", "expiresAt", "expiredAt", actions, "actedAt", "actionId", "groupKey", "groupCount", "batchId", sender, "deletedAt"';
 
 /** The same columns as `unnest` takes them, one array of each, in `columns` order. */
 const unnested = `unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[], $8::timestamp[],
@@ -175,35 +172,10 @@ async function writeBatch(sql: PostgresSql, changes: log.Change[]): Promise<log.
   }
 }
 
-const iso = (date: Date | null) => (date === null ? null : date.toISOString());
-const json = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value));
-
 /** Rows as `unnested` takes them: one array per column. */
-function arraysOf(rows: Notification[]): unknown[] {
-  return [
-    rows.map((n) => n.id),
-    rows.map((n) => n.recipientId),
-    rows.map((n) => n.kind),
-    rows.map((n) => n.title),
-    rows.map((n) => n.body),
-    rows.map((n) => n.url),
-    rows.map((n) => json(n.data)),
-    rows.map((n) => iso(n.readAt)),
-    rows.map((n) => n.createdAt.toISOString()),
-    rows.map((n) => iso(n.seenAt)),
-    rows.map((n) => iso(n.archivedAt)),
-    rows.map((n) => iso(n.snoozedUntil)),
-    rows.map((n) => iso(n.expiresAt)),
-    rows.map((n) => iso(n.expiredAt)),
-    rows.map((n) => json(n.actions)),
-    rows.map((n) => iso(n.actedAt)),
-    rows.map((n) => n.actionId),
-    rows.map((n) => n.groupKey),
-    rows.map((n) => n.groupCount),
-    rows.map((n) => n.batchId),
-    rows.map((n) => n.sender),
-    rows.map((n) => iso(n.deletedAt)),
-  ];
+function arraysOf(rows: Notification[]): unknown[][] {
+  const values = rows.map((row) => valuesOf(row, (at) => at.toISOString()));
+  return Array.from({ length: columnCount }, (_, column) => values.map((row) => row[column]));
 }
 
 function statementsOf(sql: PostgresSql, client: pg.PoolClient): log.Promised<log.Statements> {

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import type { Notification } from '../generated/prisma/sqlite/client.ts';
+import { columns, valuesOf } from './columns.ts';
 import { countsByKind, countsOf, type KindCountRow } from './counts.ts';
 import * as log from './event-log.ts';
 
@@ -50,10 +51,6 @@ export function openSqlite(file: string): SqliteSql {
   return new SqliteSql(connection);
 }
 
-/** The columns of a notification, as every statement here reads and writes them. */
-const columns =
-  'id, "recipientId", kind, title, body, url, data, "readAt", "createdAt", "seenAt", "archivedAt", "snoozedUntil", "expiresAt", "expiredAt", actions, "actedAt", "actionId", "groupKey", "groupCount", "batchId", sender, "deletedAt"';
-
 type DateColumn =
   | 'readAt'
   | 'createdAt'
@@ -86,14 +83,6 @@ function sqliteDate(date: Date): string {
   return date.toISOString().replace('Z', '+00:00');
 }
 
-function sqliteDateOrNull(date: Date | null): string | null {
-  return date === null ? null : sqliteDate(date);
-}
-
-function json(value: unknown): string | null {
-  return value === null || value === undefined ? null : JSON.stringify(value);
-}
-
 function notificationOf(row: NotificationRow): Notification {
   const notification: Record<string, unknown> = {
     ...row,
@@ -107,33 +96,8 @@ function notificationOf(row: NotificationRow): Notification {
   return notification as unknown as Notification;
 }
 
-/** A notification's columns as the statements here take them, in `columns` order. */
-function valuesOf(n: Notification) {
-  return [
-    n.id,
-    n.recipientId,
-    n.kind,
-    n.title,
-    n.body,
-    n.url,
-    json(n.data),
-    sqliteDateOrNull(n.readAt),
-    sqliteDate(n.createdAt),
-    sqliteDateOrNull(n.seenAt),
-    sqliteDateOrNull(n.archivedAt),
-    sqliteDateOrNull(n.snoozedUntil),
-    sqliteDateOrNull(n.expiresAt),
-    sqliteDateOrNull(n.expiredAt),
-    json(n.actions),
-    sqliteDateOrNull(n.actedAt),
-    n.actionId,
-    n.groupKey,
-    n.groupCount,
-    n.batchId,
-    n.sender,
-    sqliteDateOrNull(n.deletedAt),
-  ];
-}
+/** A notification's values in `columns` order, as SQLite's statements take them. */
+const sqliteValuesOf = (n: Notification) => valuesOf(n, sqliteDate);
 
 /** Not archived, snoozed or expired (see inbox.ts). */
 const shown = '"archivedAt" IS NULL AND "snoozedUntil" IS NULL AND "expiredAt" IS NULL AND "deletedAt" IS NULL';
@@ -200,11 +164,11 @@ export function createSqliteEngine(sql: SqliteSql): log.EventLogEngine {
     findGroups: (groups) =>
       groups.flatMap(({ userId, groupKey }) => findGroup.all(userId, groupKey).map(notificationOf)),
     insert: (rows) => {
-      for (const row of rows) insert.run(...valuesOf(row));
+      for (const row of rows) insert.run(...sqliteValuesOf(row));
     },
     update: (rows) => {
       for (const row of rows) {
-        const [id, , ...rest] = valuesOf(row);
+        const [id, , ...rest] = sqliteValuesOf(row);
         update.run(...rest, id);
       }
     },
