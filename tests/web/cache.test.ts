@@ -9,7 +9,7 @@ import {
   UnreadNotificationCountQuery,
 } from '../../web/src/notifications/documents.ts';
 import type { StreamEvent } from '../../web/src/urql/cache.ts';
-import { cacheFixture, notification, page, refusal, settle, watch } from './fixtures.ts';
+import { cacheFixture, counts, notification, page, refusal, settle, watch } from './fixtures.ts';
 
 type Page = { data?: NotificationsQuery };
 type Count = { data?: { unreadNotificationCount: number } };
@@ -18,15 +18,35 @@ type Count = { data?: { unreadNotificationCount: number } };
 async function setup(all: NotificationFieldsFragment[], mutation?: (name: string) => unknown) {
   const fixture = cacheFixture((operation) => {
     const name = getOperationName(operation.query);
-    const variables = operation.variables as { unreadOnly?: boolean; first?: number; after?: string };
+    const variables = operation.variables as {
+      unreadOnly?: boolean;
+      first?: number;
+      after?: string;
+      kinds?: string[];
+      archived?: boolean;
+      snoozed?: boolean;
+    };
     if (name === 'Notifications') {
-      const listed = all.filter((node) => !variables.unreadOnly || !node.read);
+      const listed = all.filter(
+        (node) =>
+          (!variables.unreadOnly || !node.read) &&
+          (!variables.kinds || variables.kinds.includes(node.kind)) &&
+          node.archived === (variables.archived === true) &&
+          (node.snoozedUntil !== null) === (variables.snoozed === true),
+      );
       const start = variables.after ? listed.findIndex((node) => btoa(`GPC:S:${node.id}`) === variables.after) + 1 : 0;
       const first = variables.first ?? 20;
       return { data: page(listed.slice(start, start + first), start + first < listed.length) };
     }
+    const shown = all.filter((node) => !node.archived && !node.snoozedUntil);
     if (name === 'UnreadNotificationCount') {
-      return { data: { unreadNotificationCount: all.filter((node) => !node.read).length } };
+      return { data: { unreadNotificationCount: shown.filter((node) => !node.read).length } };
+    }
+    if (name === 'NotificationCounts') {
+      const byKind: Record<string, number> = {};
+      for (const node of shown) if (!node.read) byKind[node.kind] = (byKind[node.kind] ?? 0) + 1;
+      const unseen = shown.filter((node) => !node.seen).length;
+      return { data: { notificationCounts: counts(shown.filter((node) => !node.read).length, unseen, byKind) } };
     }
     const answer = mutation?.(name ?? '');
     if (answer instanceof Promise) return answer as never;
@@ -51,6 +71,7 @@ const created = (node: NotificationFieldsFragment, unreadCount: number, cursor =
   __typename: 'NotificationCreated',
   cursor,
   unreadCount,
+  counts: counts(unreadCount),
   notification: node,
 });
 
@@ -89,7 +110,8 @@ describe('graphcache updaters on a real store', () => {
       __typename: 'NotificationRead',
       cursor: '3',
       unreadCount: 1,
-      notification: { __typename: 'Notification', id: a.id, read: true, readAt },
+      counts: counts(1),
+      notification: { ...a, read: true, readAt, seen: true, seenAt: readAt },
     } as StreamEvent;
     await client.push(event);
     await client.push(event);
@@ -103,7 +125,13 @@ describe('graphcache updaters on a real store', () => {
     const a = notification(2);
     const b = notification(3);
     const client = await setup([a, b]);
-    const event: StreamEvent = { __typename: 'NotificationDeleted', cursor: '4', unreadCount: 1, notificationId: a.id };
+    const event: StreamEvent = {
+      __typename: 'NotificationDeleted',
+      cursor: '4',
+      unreadCount: 1,
+      counts: counts(1),
+      notificationId: a.id,
+    };
     await client.push(event);
     await client.push(event);
     expect(client.all()).toEqual([b.id]);
@@ -118,7 +146,14 @@ describe('graphcache updaters on a real store', () => {
     const later = { ...notification(0), createdAt: new Date(Date.now() + 60_000).toISOString() };
     await client.push(created(later, 3, '5'));
     const readAt = new Date().toISOString();
-    await client.push({ __typename: 'AllNotificationsRead', cursor: '6', unreadCount: 1, readAt, count: 2 });
+    await client.push({
+      __typename: 'AllNotificationsRead',
+      cursor: '6',
+      unreadCount: 1,
+      counts: counts(1),
+      readAt,
+      count: 2,
+    });
     expect(client.node(a.id)?.read).toBe(true);
     expect(client.node(b.id)?.readAt).toBe(readAt);
     expect(client.node(later.id)?.read).toBe(false);
@@ -128,7 +163,12 @@ describe('graphcache updaters on a real store', () => {
 
   it('every event, heartbeats included, sets the unread count to the one it carries', async () => {
     const client = await setup([notification(1)]);
-    await client.push({ __typename: 'NotificationStreamHeartbeat', cursor: '9', unreadCount: 7 } as StreamEvent);
+    await client.push({
+      __typename: 'NotificationStreamHeartbeat',
+      cursor: '9',
+      unreadCount: 7,
+      counts: counts(7),
+    } as StreamEvent);
     expect(client.count()).toBe(7);
   });
 
@@ -139,6 +179,7 @@ describe('graphcache updaters on a real store', () => {
       __typename: 'NotificationStreamResync',
       cursor: '9',
       unreadCount: 1,
+      counts: counts(1),
       resyncReason: 'CURSOR_EXPIRED',
     });
     await settle();
@@ -218,13 +259,19 @@ describe('optimistic mutations', () => {
     for (const eventFirst of [false, true]) {
       const [a, b] = [notification(1), notification(2)];
       const readAt = new Date().toISOString();
-      const read = { __typename: 'Notification', id: a.id, read: true, readAt };
+      const read = { ...a, read: true, readAt, seen: true, seenAt: readAt };
       const client = await answerAndEvent(
         eventFirst,
         [a, b],
         (c) => c.client.mutation(MarkNotificationReadMutation, { id: a.id }).toPromise(),
         { data: { markNotificationRead: read } },
-        { __typename: 'NotificationRead', cursor: '2', unreadCount: 1, notification: read } as StreamEvent,
+        {
+          __typename: 'NotificationRead',
+          cursor: '2',
+          unreadCount: 1,
+          counts: counts(1),
+          notification: read,
+        } as StreamEvent,
       );
       expect({ eventFirst, count: client.count(), unread: client.unread() }).toEqual({
         eventFirst,
@@ -256,7 +303,13 @@ describe('optimistic mutations', () => {
     const client = await setup([a, b], () => ({ data: { deleteNotification: a.id } }));
     await client.client.mutation(DeleteNotificationMutation, { id: a.id }).toPromise();
     await settle();
-    await client.push({ __typename: 'NotificationDeleted', cursor: '3', unreadCount: 1, notificationId: a.id });
+    await client.push({
+      __typename: 'NotificationDeleted',
+      cursor: '3',
+      unreadCount: 1,
+      counts: counts(1),
+      notificationId: a.id,
+    });
     expect(client.all()).toEqual([b.id]);
     expect(client.count()).toBe(1);
   });
@@ -270,7 +323,7 @@ describe('optimistic mutations', () => {
         [a, b],
         (c) => c.client.mutation(MarkAllNotificationsReadMutation, {}).toPromise(),
         { data: { markAllNotificationsRead: { __typename: 'MarkAllNotificationsReadPayload', count: 2, readAt } } },
-        { __typename: 'AllNotificationsRead', cursor: '3', unreadCount: 0, readAt, count: 2 },
+        { __typename: 'AllNotificationsRead', cursor: '3', unreadCount: 0, counts: counts(0), readAt, count: 2 },
       );
       expect({ eventFirst, count: client.count(), unread: client.unread(), read: client.node(b.id)?.read }).toEqual({
         eventFirst,
