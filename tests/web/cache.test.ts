@@ -749,3 +749,32 @@ describe('the inbox mutations: optimistic, rolled back when refused, counted onc
     }
   });
 });
+
+describe('an answer older than the stream', () => {
+  it('a read answered after "archive read" was streamed stays archived', async () => {
+    const [a, b] = [notification(1), notification(2)];
+    const answer = deferred();
+    const client = await setup([a, b], () => answer.promise);
+    const done = client.client.mutation(MarkNotificationReadMutation, { id: a.id }).toPromise();
+    await settle();
+    const readAt = new Date().toISOString();
+    const read = { ...a, read: true, readAt, seen: true, seenAt: readAt };
+    await client.push(about('NotificationRead', read, counts(1), '40'));
+    const archivedAt = new Date(Date.now() + 1_000).toISOString();
+    await client.push({
+      __typename: 'ReadNotificationsArchived',
+      cursor: '41',
+      unreadCount: 1,
+      counts: counts(1),
+      archivedAt,
+      count: 1,
+    });
+    // The answer, as the server wrote it before the archive.
+    answer.resolve({ data: { markNotificationRead: read } });
+    await done;
+    await settle();
+    expect(client.all()).toEqual([b.id]);
+    expect(client.archived()).toEqual([a.id]);
+    expect(client.count()).toBe(1);
+  });
+});

@@ -74,6 +74,12 @@ interface Pending {
   changes: Map<string, CountsDelta>;
   /** Bulk mutations awaiting their event, by event type. */
   bulk: Record<BulkEvent, number>;
+  /**
+   * Each notification as the stream last left it. A mutation's answer can arrive after its own
+   * event and later ones (say, a read answered after "archive read" was streamed): the answer is
+   * then older than the cache, and this puts the stream's version back.
+   */
+  confirmed: Map<string, NotificationFieldsFragment>;
 }
 
 type BulkEvent = 'AllNotificationsRead' | 'NotificationsSeen' | 'ReadNotificationsArchived';
@@ -171,6 +177,7 @@ export function notificationCacheOptions(): CacheExchangeOpts {
   const pending: Pending = {
     changes: new Map(),
     bulk: { AllNotificationsRead: 0, NotificationsSeen: 0, ReadNotificationsArchived: 0 },
+    confirmed: new Map(),
   };
 
   const onEvent: UpdateResolver = (result, _args, cache) => {
@@ -192,6 +199,10 @@ export function notificationCacheOptions(): CacheExchangeOpts {
     };
     mutationUpdates[field] = (_result, args, cache, info) => {
       const id = String(args.id);
+      const confirmed = pending.confirmed.get(id);
+      if (!info.optimistic && !pending.changes.has(`${event}:${id}`) && confirmed) {
+        cache.writeFragment(NotificationFieldsDocument, confirmed);
+      }
       placeInLists(cache, id);
       settlePending(cache, pending, `${event}:${id}`, info.optimistic === true);
     };
@@ -290,29 +301,32 @@ function applyEvent(cache: Cache, event: StreamEvent, pending: Pending) {
     case 'NotificationWoke':
     case 'NotificationActed':
       pending.changes.delete(`${event.__typename}:${event.notification.id}`);
+      pending.confirmed.set(event.notification.id, event.notification);
       // The entity updates itself (it came back with its id); only list membership is ours. A
       // grouped create moves its notification to the top.
       placeInLists(cache, event.notification.id, { moved: event.__typename === 'NotificationCreated' });
       break;
     case 'NotificationDeleted':
       pending.changes.delete(`NotificationDeleted:${event.notificationId}`);
+      pending.confirmed.delete(event.notificationId);
       removeFromLists(cache, event.notificationId);
       cache.invalidate({ __typename: 'Notification', id: event.notificationId });
       break;
     case 'NotificationExpired':
+      pending.confirmed.delete(event.notificationId);
       removeFromLists(cache, event.notificationId);
       break;
     case 'AllNotificationsRead':
       pending.bulk.AllNotificationsRead = 0;
-      markAllRead(cache, event.readAt);
+      markAllRead(cache, event.readAt, pending.confirmed);
       break;
     case 'NotificationsSeen':
       pending.bulk.NotificationsSeen = 0;
-      markAllSeen(cache, event.seenAt);
+      markAllSeen(cache, event.seenAt, pending.confirmed);
       break;
     case 'ReadNotificationsArchived':
       pending.bulk.ReadNotificationsArchived = 0;
-      archiveRead(cache, event.archivedAt);
+      archiveRead(cache, event.archivedAt, pending.confirmed);
       break;
     case 'NotificationStreamResync':
       // The log could not replay what this client missed: refetch every list.
@@ -503,17 +517,24 @@ function cachedNotifications(cache: Cache): NotificationFieldsFragment[] {
 
 const isShown = (notification: NotificationFieldsFragment) => !notification.archived && !notification.snoozedUntil;
 
-/** Writes a bulk change to each notification it covers, then places each in the lists. */
+/**
+ * Writes a bulk change to each notification it covers, then places each in the lists. From an
+ * event, `confirmed` (the stream's versions) takes the change too.
+ */
 function changeEach(
   cache: Cache,
   covers: (notification: NotificationFieldsFragment) => boolean,
   change: (notification: NotificationFieldsFragment) => Partial<NotificationFieldsFragment>,
+  confirmed?: Map<string, NotificationFieldsFragment>,
 ) {
   // Every cached one is written, also when it reads as changed already: that may be an
   // optimistic layer, not the base data.
   const covered = cachedNotifications(cache).filter(covers);
   for (const notification of covered) {
-    const { id, read, readAt, seen, seenAt, archived, archivedAt } = { ...notification, ...change(notification) };
+    const changed = { ...notification, ...change(notification) };
+    const { id, read, readAt, seen, seenAt, archived, archivedAt } = changed;
+    const streamed = confirmed?.get(id);
+    if (streamed) confirmed?.set(id, { ...streamed, read, readAt, seen, seenAt, archived, archivedAt });
     cache.writeFragment(BulkStateFragment, {
       __typename: 'Notification',
       id,
@@ -533,7 +554,7 @@ function changeEach(
  * later were not covered by that mark-all (they can already be cached when the event is replayed
  * after a refetch).
  */
-function markAllRead(cache: Cache, readAt: string) {
+function markAllRead(cache: Cache, readAt: string, confirmed?: Map<string, NotificationFieldsFragment>) {
   changeEach(
     cache,
     (notification) => isShown(notification) && notification.createdAt <= readAt,
@@ -543,24 +564,27 @@ function markAllRead(cache: Cache, readAt: string) {
       seen: true,
       seenAt: notification.seenAt ?? readAt,
     }),
+    confirmed,
   );
 }
 
 /** Marks every shown cached notification created up to `seenAt` seen. */
-function markAllSeen(cache: Cache, seenAt: string) {
+function markAllSeen(cache: Cache, seenAt: string, confirmed?: Map<string, NotificationFieldsFragment>) {
   changeEach(
     cache,
     (notification) => isShown(notification) && notification.createdAt <= seenAt,
     (notification) => ({ seen: true, seenAt: notification.seenAt ?? seenAt }),
+    confirmed,
   );
 }
 
 /** Archives every cached notification read by `archivedAt` (snoozed ones too, as the server does). */
-function archiveRead(cache: Cache, archivedAt: string) {
+function archiveRead(cache: Cache, archivedAt: string, confirmed?: Map<string, NotificationFieldsFragment>) {
   changeEach(
     cache,
     (notification) => !notification.archived && notification.read && (notification.readAt ?? '') <= archivedAt,
     () => ({ archived: true, archivedAt }),
+    confirmed,
   );
 }
 
