@@ -9,7 +9,7 @@ import { buildWebClient } from '../../web/build.ts';
 import { browserUnavailable, launchBrowser, outputDir } from '../helpers/browser.ts';
 import { gql, notify } from '../helpers/graphql.ts';
 import { startServer, type TestServer } from '../helpers/server.ts';
-import { badge, fromMenu, item, openPanel, signIn, signUpThroughTheForm, soon, status } from './pages.ts';
+import { badge, fromMenu, inFront, item, openPanel, signIn, signUpThroughTheForm, soon, status } from './pages.ts';
 
 const unavailable = browserUnavailable();
 if (unavailable && process.env.CI === 'true') throw new Error(`CI=true and ${unavailable}`);
@@ -63,9 +63,11 @@ describe.skipIf(unavailable !== null)('the web client in a real browser', () => 
     await expect(first.getByText('You are all caught up.').isVisible()).resolves.toBe(true);
 
     // A click in the form is a click outside the panel: it closes.
+    await inFront(first);
     await first.getByLabel('Title').click();
     await first.getByLabel('Title').fill('Hello from the form');
     await expect.poll(() => first.getByRole('region', { name: 'Notifications' }).count(), soon).toBe(0);
+    await inFront(first);
     await first.getByRole('button', { name: 'Send' }).click();
     await item(second, 'Hello from the form').waitFor(soon);
     await expect.poll(() => badge(first).textContent(), soon).toBe('1');
@@ -91,6 +93,7 @@ describe.skipIf(unavailable !== null)('the web client in a real browser', () => 
     const titles = await second.locator('.notification-title').allTextContents();
     expect(titles).toEqual(['Deploy finished', 'Build 42 passed', 'Hello from the form']);
 
+    await inFront(first);
     await item(first, 'Build 42 passed').getByRole('button', { name: 'Unread: Build 42 passed' }).click();
     await expect.poll(() => item(second, 'Build 42 passed').getAttribute('class'), soon).toBe('notification');
     // Reading one also sees it.
@@ -101,6 +104,7 @@ describe.skipIf(unavailable !== null)('the web client in a real browser', () => 
       clip: { x: 0, y: 0, width: 1280, height: 500 },
     });
 
+    await inFront(second);
     await second.getByRole('button', { name: 'Mark all as read' }).click();
     for (const page of [first, second]) {
       await expect.poll(() => badge(page).count(), soon).toBe(0);
@@ -199,6 +203,7 @@ describe.skipIf(unavailable !== null)('the web client in a real browser', () => 
       Object.defineProperty(window, 'Notification', { configurable: true, value: Recording });
     });
     await second.keyboard.press('Escape'); // the panel covers the settings
+    await inFront(second);
     await second.getByLabel(/Desktop notifications/).check();
     await openPanel(second);
     await notify(server, cookie, { title: 'Seen in the tab' });
@@ -242,6 +247,7 @@ describe.skipIf(unavailable !== null)('the web client in a real browser', () => 
   });
 
   it('signing out in one tab sends every tab to sign-in', async () => {
+    await inFront(first);
     await first.getByRole('button', { name: 'Sign out' }).click();
     for (const page of [first, second]) {
       await page.getByRole('button', { name: 'Sign in' }).waitFor(soon);
