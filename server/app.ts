@@ -32,6 +32,8 @@ import { createEventLogReader } from './store/log-reader.ts';
 import { migrate } from './store/migrate.ts';
 import { createNotificationService, type NotificationService } from './store/notifications.ts';
 import { startRetention } from './store/retention.ts';
+import { type DueChanges, startDueChanges } from './store/timers.ts';
+import { createTopics } from './store/topics.ts';
 
 export interface App {
   /** Listens on the configured port (0: any free one) and resolves with the server's base URL. */
@@ -54,6 +56,8 @@ export interface App {
   readonly pubsub: NotificationPubSub;
   readonly log: Logger;
   readonly retention: ReturnType<typeof startRetention>;
+  /** Logs snoozes that end and notifications that expire (store/timers.ts). */
+  readonly due: DueChanges;
 }
 
 const defaultQuery = /* GraphQL */ `# Welcome to Tidings. Requests need a session cookie (sign in through /api/auth)
@@ -105,7 +109,12 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
     credentialCheckMs: config.credentialCheckMs,
   });
   pubsub.onReconnect(() => registry.catchUpAll());
-  const notifications = createNotificationService(db, pubsub, metrics);
+  const notifications = createNotificationService(db, pubsub, {
+    metrics,
+    onScheduled: (at) => due.nudge(at),
+    criticalKinds: config.criticalKinds,
+  });
+  const due = startDueChanges({ db, notifications, log });
   // The loopback origins name the port listened on: with PORT=0 known only once listening.
   let trustedOrigins = trustedOriginsOf(config, config.port);
   const origins = () => trustedOrigins;
@@ -137,7 +146,14 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
     methods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
   };
 
-  const contextOf = createContextBuilder({ prisma: db.prisma, notifications, streams: registry, pubsub, viewerOf });
+  const contextOf = createContextBuilder({
+    prisma: db.prisma,
+    notifications,
+    topics: createTopics(db),
+    streams: registry,
+    pubsub,
+    viewerOf,
+  });
 
   const caches = documentCaches();
   const yoga = createYoga<Record<string, unknown>, Context>({
@@ -244,6 +260,7 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
     pubsub,
     log,
     retention,
+    due,
     async start() {
       url = await listen(server, config.port, config.host);
       trustedOrigins = trustedOriginsOf(config, Number(new URL(url).port));
@@ -266,6 +283,7 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
       );
       metricsServer?.closeAllConnections();
       retention.stop();
+      due.stop();
       singleConnection.stop();
       registry.closeAll();
       await inFlight.drained(5_000);

@@ -43,6 +43,8 @@ export interface Config {
   logLevel: LogLevel;
   /** The built web client served at `/`; null serves none (`/` then leads to GraphiQL). */
   webDir: string | null;
+  /** Kinds no user may mute (TIDINGS_CRITICAL_KINDS, default `security`). */
+  criticalKinds: string[];
 }
 
 /** The shortest password Better Auth accepts here (the CLI checks it before it opens anything). */
@@ -130,7 +132,25 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     production,
     logLevel,
     webDir,
+    criticalKinds: overrides.criticalKinds ?? parseCriticalKinds(env.TIDINGS_CRITICAL_KINDS),
   };
+}
+
+/** A comma-separated list of kinds, or `none`; default `security`. */
+function parseCriticalKinds(text: string | undefined): string[] {
+  if (text === undefined || text.trim() === '') return ['security'];
+  if (text.trim() === 'none') return [];
+  const kinds = text
+    .split(',')
+    .map((kind) => kind.trim())
+    .filter(Boolean);
+  const bad = kinds.find((kind) => !/^[A-Za-z0-9._-]{1,64}$/.test(kind));
+  if (bad !== undefined) {
+    throw new ConfigError(
+      `TIDINGS_CRITICAL_KINDS: "${bad}" is not a kind (1 to 64 letters, digits, dots, dashes or underscores; comma-separated, or none).`,
+    );
+  }
+  return kinds;
 }
 
 /**

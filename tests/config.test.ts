@@ -135,6 +135,18 @@ describe('configuration', () => {
     );
   });
 
+  it('reads the critical kinds (default security; none for no kind) and refuses what is not a kind', () => {
+    const dataDir = tempDir();
+    expect(loadConfig({ TIDINGS_DATA_DIR: dataDir }).criticalKinds).toEqual(['security']);
+    expect(
+      loadConfig({ TIDINGS_DATA_DIR: dataDir, TIDINGS_CRITICAL_KINDS: 'security, billing ,' }).criticalKinds,
+    ).toEqual(['security', 'billing']);
+    expect(loadConfig({ TIDINGS_DATA_DIR: dataDir, TIDINGS_CRITICAL_KINDS: 'none' }).criticalKinds).toEqual([]);
+    expect(() => loadConfig({ TIDINGS_DATA_DIR: dataDir, TIDINGS_CRITICAL_KINDS: 'security,has space' })).toThrow(
+      /TIDINGS_CRITICAL_KINDS: "has space" is not a kind/,
+    );
+  });
+
   it('serves /metrics only when asked: a bearer token of 16+ characters, or a loopback port', () => {
     const dataDir = tempDir();
     expect(loadConfig({ TIDINGS_DATA_DIR: dataDir })).toMatchObject({ metricsToken: null, metricsPort: null });

@@ -69,9 +69,10 @@ describe('request bodies', () => {
     const huge = { 'content-type': 'application/json', 'content-length': 200 * 1024 * KiB };
     expect(await sendHead(`${server.url}/api/auth/sign-in/email`, huge, '{"email":')).toBe(413);
     expect(await sendHead(`${server.url}/graphql`, huge, '{"query":')).toBe(413);
-    // Just over each limit: auth 64 KiB, GraphQL 256 KiB; routes that read no body take none.
+    // Just over each limit: auth 64 KiB, GraphQL 1 MiB, single-connection streams 256 KiB; routes that read no body take none.
     const over = (limit: number) => ({ 'content-type': 'application/json', 'content-length': limit + 1 });
     expect(await sendHead(`${server.url}/api/auth/sign-up/email`, over(64 * KiB), '{')).toBe(413);
+    expect(await sendHead(`${server.url}/graphql`, over(1024 * KiB), '{')).toBe(413);
     expect(await sendHead(`${server.url}/graphql/stream`, over(256 * KiB), '{')).toBe(413);
     expect(await sendHead(`${server.url}/healthz`, over(0), '{')).toBe(413);
   });
@@ -195,7 +196,7 @@ describe('cross-site requests with a session cookie', () => {
       const response = await fetch(`${server.url}/graphql`, {
         method: 'POST',
         headers: { origin, 'content-type': 'application/json' },
-        body: JSON.stringify({ query: `{ __typename } # ${'x'.repeat(300 * 1024)}` }),
+        body: JSON.stringify({ query: `{ __typename } # ${'x'.repeat(1100 * 1024)}` }),
       });
       await response.body?.cancel();
       return response;

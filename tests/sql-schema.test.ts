@@ -11,7 +11,7 @@ import { startServer, type TestServer } from './helpers/server.ts';
 
 const root = path.join(import.meta.dirname, '..');
 const rawSqlModules = [
-  ...['sqlite.ts', 'postgres.ts', 'counts.ts'].map((file) => `server/store/${file}`),
+  ...['sqlite.ts', 'postgres.ts', 'counts.ts', 'timers.ts', 'topics.ts'].map((file) => `server/store/${file}`),
   'server/auth/credentials.ts',
 ];
 

@@ -3,7 +3,7 @@ import type { StreamEndReason } from '../realtime/events.ts';
 import type { CredentialCheck, StreamCredential } from '../realtime/streams.ts';
 import type { Database } from '../store/db.ts';
 import type { Auth } from './auth.ts';
-import type { Permissions } from './scopes.ts';
+import { type Permissions, serviceUserEmail } from './scopes.ts';
 
 /**
  * The fast path for the two credentials Tidings accepts: Better Auth's session cookie and an API
@@ -37,6 +37,15 @@ export interface CredentialOwner {
 export function isBanned(user: BanState): boolean {
   if (user.banned !== true && user.banned !== 1) return false;
   return user.banExpires === null || new Date(user.banExpires).getTime() >= Date.now();
+}
+
+/** Every user who can sign in: not banned, not the built-in service user (createNotifications' allUsers). */
+export async function usersWhoCanSignIn({ prisma }: Pick<Database, 'prisma'>): Promise<string[]> {
+  const users = await prisma.user.findMany({
+    where: { email: { not: serviceUserEmail } },
+    select: { id: true, banned: true, banExpires: true },
+  });
+  return users.filter((user) => !isBanned(user)).map((user) => user.id);
 }
 
 export function createCredentialChecker({ auth, db }: { auth: Auth; db: Database }) {

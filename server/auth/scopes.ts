@@ -45,3 +45,6 @@ export function parseScopes(text: string): Scope[] {
   }
   return [...new Set(names as Scope[])];
 }
+
+/** The built-in user whose API keys operators make (`tidings api-key create` without --user); no one signs in as it. */
+export const serviceUserEmail = 'service@tidings.local';

@@ -3,7 +3,8 @@
 // imports http.
 import { parseArgs } from 'node:util';
 import type { Auth } from '../auth/auth.ts';
-import { allScopes, parseScopes, permissionsOf, type Scope } from '../auth/scopes.ts';
+import { usersWhoCanSignIn } from '../auth/credentials.ts';
+import { allScopes, parseScopes, permissionsOf, type Scope, serviceUserEmail } from '../auth/scopes.ts';
 import { type Config, ConfigError, loadConfig, minPasswordLength } from '../config.ts';
 import { validNotification } from '../schema/validation.ts';
 import type { Database, PrismaClient as Db } from '../store/db.ts';
@@ -24,10 +25,12 @@ Commands:
                                           to the built-in service user, and acts as that user with
                                           these permissions (default: both; none for a plain key);
                                           the key is the last line
-  notify --to <email or user id> --title T [--body B] [--url U] [--kind K]
-                                          send a notification; through the running server when one
-                                          answers at TIDINGS_URL (default http://localhost:PORT), so
-                                          open streams see it at once, else straight to the database
+  notify --to <email or user id> | --topic T | --all  --title T [--body B] [--url U] [--kind K]
+                                          send a notification to one user, to everyone following a
+                                          topic, or to every user who can sign in; through the running
+                                          server when one answers at TIDINGS_URL (default
+                                          http://localhost:PORT), so open streams see it at once,
+                                          else straight to the database
   help                                    show this text
 
 The database is DATABASE_URL (default file:./data/tidings.db), as for the server.
@@ -45,7 +48,7 @@ function subcommandError(command: string, sub: string | undefined) {
 }
 
 /** The built-in owner of API keys made without --user. It has no password: no one signs in as it. */
-export const serviceUserEmail = 'service@tidings.local';
+export { serviceUserEmail } from '../auth/scopes.ts';
 
 export async function runCli(argv: string[]): Promise<number> {
   const [command, sub, ...rest] = argv;
@@ -147,41 +150,111 @@ async function createApiKey(args: string[]) {
 }
 
 async function notify(args: string[]) {
-  const { values } = parse(args, stringFlags('to', 'title', 'body', 'url', 'kind'));
-  const to = required(values.to, '--to');
+  const { values } = parse(args, {
+    ...stringFlags('to', 'topic', 'title', 'body', 'url', 'kind'),
+    all: { type: 'boolean', default: false },
+  });
+  const targets = [values.to !== undefined && '--to', values.topic !== undefined && '--topic', values.all && '--all'];
+  const named = targets.filter((target): target is string => target !== false);
+  if (named.length !== 1) {
+    throw new UsageError(
+      `notify needs exactly one of --to, --topic or --all${named.length > 1 ? ` (got ${named.join(' and ')})` : ''}.`,
+    );
+  }
   const title = required(values.title, '--title');
-  // Checked before anything is opened, so a mistake is reported at once.
-  const checked = validNotification({ recipientId: to, title, body: values.body, url: values.url, kind: values.kind });
+  const content = { title, body: values.body, url: values.url, kind: values.kind };
+  if (values.topic !== undefined) checkTopicName(values.topic);
+  // Checked before anything is opened, so a mistake is reported at once (the recipient is found below).
+  const checked = validNotification({ ...content, recipientId: '' });
   return withServices(async ({ auth, db, database, config }) => {
-    const recipient = await findUser(db, to);
-    const input = { ...checked, recipientId: recipient.id };
+    const recipient = values.to === undefined ? null : await findUser(db, values.to);
     const serverUrl = process.env.TIDINGS_URL || `http://localhost:${config.port}`;
-    if (await answers(serverUrl)) {
-      const id = await notifyThroughServer(serverUrl, auth, db, input);
-      print(`Sent notification ${id} to ${recipient.email} through ${serverUrl}`);
-    } else {
+    const through = await answers(serverUrl);
+    const send = async (): Promise<string> => {
+      if (through) {
+        return recipient
+          ? `Sent notification ${await notifyThroughServer(serverUrl, auth, db, { ...checked, recipientId: recipient.id })} to ${recipient.email} through ${serverUrl}`
+          : sentToMany(await broadcastThroughServer(serverUrl, auth, db, checked, values.topic), serverUrl);
+      }
       const { createNotificationService } = await import('../store/notifications.ts');
       const { createNotificationPubSub } = await import('../realtime/pubsub.ts');
       const { createMetrics } = await import('../metrics.ts');
       const { createLogger } = await import('../log.ts');
       const pubsub = createNotificationPubSub({ log: createLogger('warn'), metrics: createMetrics() });
-      const notification = await createNotificationService(database, pubsub).create(input);
-      print(`Stored notification ${notification.id} for ${recipient.email} (no server answered at ${serverUrl}).`);
-    }
+      const service = createNotificationService(database, pubsub, { criticalKinds: config.criticalKinds });
+      if (recipient) {
+        const notification = await service.create({ ...checked, recipientId: recipient.id });
+        return `Stored notification ${notification.id} for ${recipient.email} (no server answered at ${serverUrl}).`;
+      }
+      const { createTopics } = await import('../store/topics.ts');
+      const recipients =
+        values.topic !== undefined
+          ? await createTopics(database).members(values.topic)
+          : await usersWhoCanSignIn(database);
+      const { recipientId: _, ...rest } = checked;
+      return `${sentToMany(await service.createMany(rest, recipients), null)} (no server answered at ${serverUrl}).`;
+    };
+    print(await send());
     return 0;
   });
 }
 
-/**
- * Sends through the running server so its open streams see the event now: with an API key of the
- * service user made for this one call and deleted after it.
- */
-async function notifyThroughServer(
+function sentToMany(
+  { batchId, count, skipped }: { batchId: string; count: number; skipped: number },
+  serverUrl: string | null,
+) {
+  const muted = skipped > 0 ? `; ${skipped} muted its kind and got it in their archive` : '';
+  return `${serverUrl ? 'Sent' : 'Stored'} batch ${batchId}: ${count} recipient${count === 1 ? '' : 's'}${muted}${serverUrl ? ` through ${serverUrl}` : ''}`;
+}
+
+/** A topic name as the API takes it (schema/validation.ts). */
+function checkTopicName(topic: string) {
+  if (!/^[A-Za-z0-9._:-]{1,128}$/.test(topic)) {
+    throw new UsageError('--topic must be 1 to 128 letters, digits, dots, dashes, underscores or colons.');
+  }
+}
+
+/** Sends one notification through the running server; its id. */
+async function notifyThroughServer(serverUrl: string, auth: Auth, db: Db, input: ReturnType<typeof validNotification>) {
+  const data = await throughServer<{ createNotification: { id: string } }>(
+    serverUrl,
+    auth,
+    db,
+    /* GraphQL */ `mutation Notify($input: CreateNotificationInput!) { createNotification(input: $input) { id } }`,
+    { input },
+  );
+  return data.createNotification.id;
+}
+
+/** Sends one notification to a topic's followers (or everyone) through the running server. */
+async function broadcastThroughServer(
   serverUrl: string,
   auth: Auth,
   db: Db,
-  input: ReturnType<typeof validNotification>,
-): Promise<string> {
+  { recipientId: _, ...content }: ReturnType<typeof validNotification>,
+  topic: string | undefined,
+) {
+  const data = await throughServer<{ createNotifications: { batchId: string; count: number; skipped: number } }>(
+    serverUrl,
+    auth,
+    db,
+    /* GraphQL */ `mutation Broadcast($input: CreateNotificationsInput!) { createNotifications(input: $input) { batchId count skipped } }`,
+    { input: { ...content, ...(topic === undefined ? { allUsers: true } : { topic }) } },
+  );
+  return data.createNotifications;
+}
+
+/**
+ * Runs a mutation on the running server, so its open streams see the event now: with an API key
+ * of the service user made for this one call and deleted after it.
+ */
+async function throughServer<T>(
+  serverUrl: string,
+  auth: Auth,
+  db: Db,
+  query: string,
+  variables: Record<string, unknown>,
+): Promise<T> {
   const owner = await serviceUser(db);
   const key = await auth.api.createApiKey({
     body: {
@@ -195,21 +268,15 @@ async function notifyThroughServer(
     const response = await fetch(new URL('/graphql', serverUrl), {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-api-key': key.key },
-      body: JSON.stringify({
-        query: /* GraphQL */ `mutation Notify($input: CreateNotificationInput!) { createNotification(input: $input) { id } }`,
-        variables: { input },
-      }),
+      body: JSON.stringify({ query, variables }),
     });
-    const result = (await response.json()) as {
-      data?: { createNotification?: { id: string } };
-      errors?: { message: string }[];
-    };
-    const id = result.data?.createNotification?.id;
-    if (!id)
+    const result = (await response.json()) as { data?: T | null; errors?: { message: string }[] };
+    if (!result.data || result.errors) {
       throw new Error(
         `the server refused: ${result.errors?.map((error) => error.message).join('; ') ?? response.status}`,
       );
-    return id;
+    }
+    return result.data;
   } finally {
     await db.apikey.delete({ where: { id: key.id } });
   }

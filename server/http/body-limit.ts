@@ -7,15 +7,17 @@ import { type CorsHeaders, refuse } from './csrf.ts';
  * A GraphQL request is one document (armor caps it at 2,000 tokens) and its variables: the web
  * client's largest operation is under 1 KB, GraphiQL's introspection 2.2 KB, and a
  * createNotification at most about 12 KB (title, body, url, 8 KB of data), 15 aliased ones
- * about 180 KB. No other route reads a body.
+ * about 180 KB, and a createNotifications to its 10,000 recipients by id or email about 300 to
+ * 700 KB. The single-connection endpoint takes only subscriptions. No other route reads a body.
  */
-export const bodyLimits = { auth: 64 * 1024, graphql: 256 * 1024, other: 0 } as const;
+export const bodyLimits = { auth: 64 * 1024, graphql: 1024 * 1024, stream: 256 * 1024, other: 0 } as const;
 
 /** The limit of a request's route, from its path alone (an absolute-form target gets `other`). */
 export function bodyLimitOf(url: string | undefined): number {
   const path = url?.split('?', 1)[0] ?? '/';
   if (path.startsWith('/api/auth/')) return bodyLimits.auth;
-  if (path === '/graphql' || path.startsWith('/graphql/')) return bodyLimits.graphql;
+  if (path === '/graphql') return bodyLimits.graphql;
+  if (path.startsWith('/graphql/')) return bodyLimits.stream;
   return bodyLimits.other;
 }
 

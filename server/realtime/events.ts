@@ -33,6 +33,17 @@ export interface NotificationSnapshot {
   groupCount: number;
 }
 
+/** What a user wants of one kind of notification, as events carry it. */
+export interface KindPreference {
+  kind: string;
+  inApp: boolean;
+  push: boolean;
+  desktop: boolean;
+  sound: boolean;
+  /** A kind of TIDINGS_CRITICAL_KINDS: it cannot be muted (inApp stays true). */
+  critical: boolean;
+}
+
 /** A user's counts: the notifications not archived, not snoozed and not expired that are unread, or unseen. */
 export interface NotificationCounts {
   unread: number;
@@ -72,7 +83,8 @@ export type NotificationEventPayload =
   | (EventBase & { type: 'NotificationDeleted'; notificationId: string })
   | (EventBase & { type: 'AllNotificationsRead'; readAt: string; count: number })
   | (EventBase & { type: 'NotificationsSeen'; seenAt: string; count: number })
-  | (EventBase & { type: 'ReadNotificationsArchived'; archivedAt: string; count: number });
+  | (EventBase & { type: 'ReadNotificationsArchived'; archivedAt: string; count: number })
+  | (EventBase & { type: 'NotificationPreferenceChanged'; preference: KindPreference });
 
 /** Events a stream makes itself: they are not logged, and carry the last cursor it delivered. */
 export type StreamSignal =
@@ -160,6 +172,8 @@ export function notificationOf(snapshot: NotificationSnapshot): Notification {
     actionId: snapshot.actionId ?? null,
     groupKey: snapshot.groupKey ?? null,
     groupCount: snapshot.groupCount ?? 1,
+    // Senders' bookkeeping: events do not carry it.
+    batchId: null,
   };
 }
 

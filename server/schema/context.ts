@@ -5,6 +5,7 @@ import type { NotificationPubSub } from '../realtime/pubsub.ts';
 import type { StreamBuffer, StreamCredential, StreamRegistry, StreamReservation } from '../realtime/streams.ts';
 import type { Database, PrismaClient } from '../store/db.ts';
 import type { NotificationService } from '../store/notifications.ts';
+import type { Topics } from '../store/topics.ts';
 import { unauthenticated } from './errors.ts';
 
 /** Who is calling: a signed-in user, or a service holding one of a user's API keys. */
@@ -25,6 +26,7 @@ export interface Context {
   /** Prisma: every read the schema serves. */
   prisma: PrismaClient;
   notifications: NotificationService;
+  topics: Topics;
   streams: StreamRegistry;
   pubsub: NotificationPubSub;
   viewer: Viewer | null;
@@ -52,6 +54,7 @@ export interface TransportContext {
 export interface ContextDependencies {
   prisma: PrismaClient;
   notifications: NotificationService;
+  topics: Topics;
   streams: StreamRegistry;
   pubsub: NotificationPubSub;
   viewerOf: (request: Request) => Promise<Viewer | null>;
@@ -61,13 +64,21 @@ export interface ContextDependencies {
  * The one builder of the resolvers' context, for Yoga's requests and the stream endpoint's
  * alike: the app's services, the viewer of the request's credentials, and what the transport adds.
  */
-export function createContextBuilder({ viewerOf, prisma, notifications, streams, pubsub }: ContextDependencies) {
+export function createContextBuilder({
+  viewerOf,
+  prisma,
+  notifications,
+  topics,
+  streams,
+  pubsub,
+}: ContextDependencies) {
   return async (request: Request, transport: TransportContext = {}): Promise<Context> => {
     const viewer = await viewerOf(request);
     // Named one by one, not spread from an object: a spread cost more than the rest of this (measured).
     return {
       prisma,
       notifications,
+      topics,
       streams,
       pubsub,
       viewer,

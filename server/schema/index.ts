@@ -8,6 +8,8 @@ import './scalars.ts';
 import './user.ts';
 import './notification.ts';
 import './notification-events.ts';
+import './preferences.ts';
+import './broadcast.ts';
 
 export const schema = builder.toSchema();
 

@@ -3,6 +3,7 @@ import { builder } from './builder.ts';
 import { may, requireViewer } from './context.ts';
 import { forbidden, fromRealtime } from './errors.ts';
 import { Notification, NotificationCounts } from './notification.ts';
+import { KindPreference } from './preferences.ts';
 
 type EventOf<T extends StreamEvent['type']> = Extract<StreamEvent, { type: T }>;
 
@@ -83,6 +84,14 @@ eventType('ReadNotificationsArchived', 'Every read notification was archived.', 
   archivedAt: t.field({ type: 'DateTime', resolve: (event) => event.archivedAt }),
   count: t.exposeInt('count', { description: 'How many notifications this archived.' }),
 }));
+
+eventType(
+  'NotificationPreferenceChanged',
+  'The user changed what they want of a kind: every tab shows the same settings.',
+  (t) => ({
+    preference: t.field({ type: KindPreference, resolve: (event) => event.preference }),
+  }),
+);
 
 eventType('NotificationStreamReady', 'Sent once the stream is listening, after any replay.', (t) => ({
   at: t.field({ type: 'DateTime', resolve: (event) => event.at }),

@@ -1,3 +1,4 @@
+import type { InputFieldBuilder } from '@pothos/core';
 import type { NotificationCounts as Counts } from '../realtime/events.ts';
 import { actionsOf, type Update } from '../store/inbox.ts';
 import { builder } from './builder.ts';
@@ -146,18 +147,11 @@ const NotificationActionInput = builder.inputType('NotificationActionInput', {
   }),
 });
 
-const CreateNotificationInput = builder.inputType('CreateNotificationInput', {
-  fields: (t) => ({
-    recipientId: t.id({
-      required: false,
-      description:
-        "The recipient's user id; the viewer when left out. Only admins and API keys with the notify:any permission may name someone else.",
-    }),
-    recipientEmail: t.string({
-      required: false,
-      description:
-        "Instead of recipientId: the recipient's email address. Admins and API keys with the notify:any permission only.",
-    }),
+type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
+
+/** What a notification says, as both create inputs take it (the recipients are each input's own). */
+export function contentFields(t: InputFieldBuilder<Types, 'InputObject'>) {
+  return {
     title: t.string({ required: true, description: '1 to 200 characters.' }),
     body: t.string({ required: false, description: 'Up to 2,000 characters.' }),
     kind: t.string({
@@ -184,6 +178,22 @@ const CreateNotificationInput = builder.inputType('CreateNotificationInput', {
       required: false,
       description: `Up to ${limits.groupKey} characters. While the recipient has an unread notification with this key (not archived, snoozed or expired), this one folds into it: groupCount + 1, its content and time, same id, no new unread.`,
     }),
+  };
+}
+
+const CreateNotificationInput = builder.inputType('CreateNotificationInput', {
+  fields: (t) => ({
+    recipientId: t.id({
+      required: false,
+      description:
+        "The recipient's user id; the viewer when left out. Only admins and API keys with the notify:any permission may name someone else.",
+    }),
+    recipientEmail: t.string({
+      required: false,
+      description:
+        "Instead of recipientId: the recipient's email address. Admins and API keys with the notify:any permission only.",
+    }),
+    ...contentFields(t),
   }),
 });
 
@@ -209,97 +219,86 @@ function bulkPayload<Field extends 'seenAt' | 'archivedAt'>(name: string, field:
 const MarkNotificationsSeenPayload = bulkPayload('MarkNotificationsSeenPayload', 'seenAt', 'marked seen');
 const ArchiveReadNotificationsPayload = bulkPayload('ArchiveReadNotificationsPayload', 'archivedAt', 'archived');
 
-builder.mutationFields((t) => ({
-  createNotification: t.field({
-    type: Notification,
-    args: { input: t.arg({ type: CreateNotificationInput, required: true }) },
-    resolve: async (_root, { input: { recipientEmail, ...input } }, ctx) => {
-      const viewer = requireViewer(ctx);
-      checkText('recipientEmail', recipientEmail);
-      checkText('recipientId', input.recipientId == null ? null : String(input.recipientId));
-      if (recipientEmail != null && input.recipientId != null) {
-        throw badUserInput('recipientEmail', 'Name the recipient by id or by email, not both.');
-      }
-      const recipientId =
-        recipientEmail != null
-          ? await recipientIdByEmail(ctx, recipientEmail)
-          : input.recipientId
-            ? String(input.recipientId)
-            : viewer.userId;
-      if (recipientId !== viewer.userId && !may(viewer, 'notify:any')) throw mayNotNotifyOthers();
-      return answerStoreErrors(ctx.notifications.create(validNotification({ ...input, recipientId })));
-    },
-  }),
-  markNotificationRead: t.field({
-    type: Notification,
-    description: 'Marks one of the viewer’s notifications read (and seen).',
-    args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, ctx) => updateOne(ctx, id, { op: 'read' }),
-  }),
-  markNotificationUnread: t.field({
-    type: Notification,
-    description: 'Marks one of the viewer’s notifications unread again (it stays seen).',
-    args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, ctx) => updateOne(ctx, id, { op: 'unread' }),
-  }),
-  markAllNotificationsRead: t.field({
-    type: MarkAllNotificationsReadPayload,
-    description: 'Marks every unread notification read (archived, snoozed and expired ones are left as they are).',
-    resolve: (_root, _args, ctx) => answerStoreErrors(ctx.notifications.markAllRead(requireViewer(ctx).userId)),
-  }),
-  markNotificationsSeen: t.field({
-    type: MarkNotificationsSeenPayload,
-    description: 'Marks every unseen notification seen (what opening the bell does); unread ones stay unread.',
-    resolve: (_root, _args, ctx) => answerStoreErrors(ctx.notifications.markAllSeen(requireViewer(ctx).userId)),
-  }),
-  archiveNotification: t.field({
-    type: Notification,
-    description: 'Moves one of the viewer’s notifications to the archive: out of the list and the counts.',
-    args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, ctx) => updateOne(ctx, id, { op: 'archive' }),
-  }),
-  unarchiveNotification: t.field({
-    type: Notification,
-    args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, ctx) => updateOne(ctx, id, { op: 'unarchive' }),
-  }),
-  archiveReadNotifications: t.field({
-    type: ArchiveReadNotificationsPayload,
-    description: 'Archives every read notification.',
-    resolve: (_root, _args, ctx) => answerStoreErrors(ctx.notifications.archiveRead(requireViewer(ctx).userId)),
-  }),
-  snoozeNotification: t.field({
-    type: Notification,
-    description: `Hides one of the viewer’s notifications until \`until\` (in the future, at most ${limits.snoozeDays} days ahead); it then comes back as it was (NotificationWoke).`,
-    args: { id: t.arg.id({ required: true }), until: t.arg({ type: 'DateTime', required: true }) },
-    resolve: (_root, { id, until }, ctx) => {
-      checkSnooze(until);
-      return updateOne(ctx, id, { op: 'snooze', until });
-    },
-  }),
-  unsnoozeNotification: t.field({
-    type: Notification,
-    description: 'Ends a snooze now (NotificationWoke).',
-    args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, ctx) => updateOne(ctx, id, { op: 'unsnooze' }),
-  }),
-  performNotificationAction: t.field({
-    type: Notification,
-    description:
-      'Records that the viewer took one of the notification’s actions, and marks it read. The first action stands: a second answers the first.',
-    args: { id: t.arg.id({ required: true }), actionId: t.arg.string({ required: true }) },
-    resolve: (_root, { id, actionId }, ctx) => {
-      checkActionId(actionId);
-      return updateOne(ctx, id, { op: 'act', actionId });
-    },
-  }),
-  deleteNotification: t.id({
-    description: 'Deletes one of the viewer’s notifications and answers its id.',
-    args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, ctx) =>
-      answerStoreErrors(ctx.notifications.delete(requireViewer(ctx).userId, checkedId(id))),
-  }),
-}));
+builder.mutationFields((t) => {
+  /** A mutation of one of the viewer's notifications that takes only its id. */
+  const byId = (op: 'read' | 'unread' | 'archive' | 'unarchive' | 'unsnooze', description: string) =>
+    t.field({
+      type: Notification,
+      description,
+      args: { id: t.arg.id({ required: true }) },
+      resolve: (_root, { id }, ctx) => updateOne(ctx, id, { op }),
+    });
+  return {
+    createNotification: t.field({
+      type: Notification,
+      args: { input: t.arg({ type: CreateNotificationInput, required: true }) },
+      resolve: async (_root, { input: { recipientEmail, ...input } }, ctx) => {
+        const viewer = requireViewer(ctx);
+        checkText('recipientEmail', recipientEmail);
+        checkText('recipientId', input.recipientId == null ? null : String(input.recipientId));
+        if (recipientEmail != null && input.recipientId != null) {
+          throw badUserInput('recipientEmail', 'Name the recipient by id or by email, not both.');
+        }
+        const recipientId =
+          recipientEmail != null
+            ? await recipientIdByEmail(ctx, recipientEmail)
+            : input.recipientId
+              ? String(input.recipientId)
+              : viewer.userId;
+        if (recipientId !== viewer.userId && !may(viewer, 'notify:any')) throw mayNotNotifyOthers();
+        return answerStoreErrors(ctx.notifications.create(validNotification({ ...input, recipientId })));
+      },
+    }),
+    markNotificationRead: byId('read', 'Marks one of the viewer’s notifications read (and seen).'),
+    markNotificationUnread: byId('unread', 'Marks one of the viewer’s notifications unread again (it stays seen).'),
+    markAllNotificationsRead: t.field({
+      type: MarkAllNotificationsReadPayload,
+      description: 'Marks every unread notification read (archived, snoozed and expired ones are left as they are).',
+      resolve: (_root, _args, ctx) => answerStoreErrors(ctx.notifications.markAllRead(requireViewer(ctx).userId)),
+    }),
+    markNotificationsSeen: t.field({
+      type: MarkNotificationsSeenPayload,
+      description: 'Marks every unseen notification seen (what opening the bell does); unread ones stay unread.',
+      resolve: (_root, _args, ctx) => answerStoreErrors(ctx.notifications.markAllSeen(requireViewer(ctx).userId)),
+    }),
+    archiveNotification: byId(
+      'archive',
+      'Moves one of the viewer’s notifications to the archive: out of the list and the counts.',
+    ),
+    unarchiveNotification: byId('unarchive', 'Brings one of the viewer’s notifications back from the archive.'),
+    archiveReadNotifications: t.field({
+      type: ArchiveReadNotificationsPayload,
+      description: 'Archives every read notification.',
+      resolve: (_root, _args, ctx) => answerStoreErrors(ctx.notifications.archiveRead(requireViewer(ctx).userId)),
+    }),
+    snoozeNotification: t.field({
+      type: Notification,
+      description: `Hides one of the viewer’s notifications until \`until\` (in the future, at most ${limits.snoozeDays} days ahead); it then comes back as it was (NotificationWoke).`,
+      args: { id: t.arg.id({ required: true }), until: t.arg({ type: 'DateTime', required: true }) },
+      resolve: (_root, { id, until }, ctx) => {
+        checkSnooze(until);
+        return updateOne(ctx, id, { op: 'snooze', until });
+      },
+    }),
+    unsnoozeNotification: byId('unsnooze', 'Ends a snooze now (NotificationWoke).'),
+    performNotificationAction: t.field({
+      type: Notification,
+      description:
+        'Records that the viewer took one of the notification’s actions, and marks it read. The first action stands: a second answers the first.',
+      args: { id: t.arg.id({ required: true }), actionId: t.arg.string({ required: true }) },
+      resolve: (_root, { id, actionId }, ctx) => {
+        checkActionId(actionId);
+        return updateOne(ctx, id, { op: 'act', actionId });
+      },
+    }),
+    deleteNotification: t.id({
+      description: 'Deletes one of the viewer’s notifications and answers its id.',
+      args: { id: t.arg.id({ required: true }) },
+      resolve: (_root, { id }, ctx) =>
+        answerStoreErrors(ctx.notifications.delete(requireViewer(ctx).userId, checkedId(id))),
+    }),
+  };
+});
 
 /** A change to one of the viewer's notifications; another user's id answers NOT_FOUND. */
 function updateOne(ctx: import('./context.ts').Context, id: string | number, update: Update) {
@@ -316,13 +315,13 @@ function checkedId(id: string | number): string {
  * Looks a recipient up by email. Only callers who may notify anyone learn whether an address has
  * an account: anyone else gets the same FORBIDDEN for every address, known or not.
  */
-async function recipientIdByEmail(ctx: import('./context.ts').Context, email: string): Promise<string> {
+export async function recipientIdByEmail(ctx: import('./context.ts').Context, email: string): Promise<string> {
   if (!may(requireViewer(ctx), 'notify:any')) throw mayNotNotifyOthers();
   const user = await ctx.prisma.user.findUnique({ where: { email: email.trim().toLowerCase() }, select: { id: true } });
   if (!user) throw badUserInput('recipientEmail', `No user has the email address ${email.trim()}.`);
   return user.id;
 }
 
-function mayNotNotifyOthers() {
+export function mayNotNotifyOthers() {
   return forbidden('Only admins and API keys with the notify:any permission may notify other users.');
 }

@@ -17,6 +17,8 @@ export const limits = {
   expiresInDays: 366,
   snoozeDays: 90,
   kindsFilter: 50,
+  topic: 128,
+  recipients: 10_000,
 };
 
 const day = 24 * 60 * 60 * 1000;
@@ -178,4 +180,28 @@ function checkUrl(field: string, url: string) {
   if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || url.length > limits.url) {
     throw badUserInput(field, 'must be an absolute http:// or https:// URL.');
   }
+}
+
+/** A kind argument. */
+export function checkKind(field: string, kind: string): void {
+  checkText(field, kind);
+  if (!kindPattern.test(kind)) {
+    throw badUserInput(field, `must be 1 to ${limits.kind} letters, digits, dots, dashes or underscores.`);
+  }
+}
+
+/** A topic name: up to 128 letters, digits, `.`, `-`, `_`, `:`. */
+export function checkTopic(topic: string, field = 'topic'): void {
+  checkText(field, topic);
+  if (!/^[A-Za-z0-9._:-]{1,128}$/.test(topic)) {
+    throw badUserInput(field, `must be 1 to ${limits.topic} letters, digits, dots, dashes, underscores or colons.`);
+  }
+}
+
+/** A list of user ids: at most 10,000, each text the database takes. */
+export function checkUserIds(field: string, ids: readonly string[]): void {
+  if (ids.length === 0) throw badUserInput(field, 'must name at least one user.');
+  if (ids.length > limits.recipients)
+    throw badUserInput(field, `must name at most ${limits.recipients.toLocaleString('en')} users.`);
+  for (const id of ids) checkText(field, id);
 }

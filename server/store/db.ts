@@ -34,6 +34,15 @@ export interface Database {
 }
 
 /** The path of the SQLite file a `file:` URL names, relative paths taken from the working directory. */
+/**
+ * A time as a `?` parameter of a statement both engines run (Sql.all): SQLite's DATETIME text as
+ * Prisma writes it, so it compares as text with what is stored, which PostgreSQL reads as the same
+ * UTC timestamp.
+ */
+export function sqlTime(at: Date): string {
+  return at.toISOString().replace('Z', '+00:00');
+}
+
 export function sqliteFile(databaseUrl: string): string {
   return path.resolve(databaseUrl.slice('file:'.length).split('?')[0] ?? '');
 }

@@ -2,6 +2,7 @@ import type { Notification } from '../generated/prisma/sqlite/client.ts';
 import type { Metrics } from '../metrics.ts';
 import {
   encodeCursor,
+  type KindPreference,
   type NotificationCounts,
   type NotificationEventPayload,
   snapshotOf,
@@ -47,7 +48,20 @@ export type Change =
   | { kind: 'create'; notification: Notification }
   | { kind: 'update'; userId: string; id: string; at: Date; update: Update }
   | { kind: 'bulk'; userId: string; at: Date; op: BulkOp }
-  | { kind: 'delete'; userId: string; id: string; at: Date };
+  | { kind: 'delete'; userId: string; id: string; at: Date }
+  | { kind: 'preference'; userId: string; at: Date; set: PreferenceChange; critical: boolean };
+
+/** A change to one kind's preference: the settings given change, the others stay. */
+export interface PreferenceChange {
+  kind: string;
+  inApp?: boolean | null;
+  push?: boolean | null;
+  desktop?: boolean | null;
+  sound?: boolean | null;
+}
+
+/** A kind's stored preference (see KindPreference in events.ts, less `critical`). */
+export type PreferenceRow = Omit<KindPreference, 'critical'>;
 
 /** The changes to every notification of a user at once: read all, see all, archive the read ones. */
 export type BulkOp = 'readAll' | 'seeAll' | 'archiveRead';
@@ -61,12 +75,15 @@ export interface Results {
   update: Notification;
   bulk: { at: Date; count: number };
   delete: string;
+  preference: KindPreference;
 }
 
 /** A user as a batch finds it after taking the user's lock. */
 export interface UserState {
   seq: number;
   tally: Tally;
+  /** The kinds the user muted (inApp false): their notifications go straight to the archive. */
+  muted: Set<string>;
 }
 
 /** An event to append to the log, in its batch. */
@@ -88,8 +105,8 @@ export interface GroupOf {
  * transaction: what each engine implements, synchronously (SQLite) or not (PostgreSQL).
  */
 export interface Statements {
-  /** Takes the write lock of each user (see the top of this module); the last sequence number of each that exists. */
-  lockUsers(userIds: string[]): Map<string, number>;
+  /** Takes the write lock of each user (see the top of this module); the last sequence number and muted kinds of each that exists. */
+  lockUsers(userIds: string[]): Map<string, { seq: number; muted: string[] }>;
   /** The counts of each user (after the locks). */
   counts(userIds: string[]): Map<string, NotificationCounts>;
   /** The notifications with these ids (whoever's they are). */
@@ -106,6 +123,10 @@ export interface Statements {
   seeAll(userId: string, at: Date): number;
   /** Archives the user's read notifications that are not archived or expired; how many. */
   archiveRead(userId: string, at: Date): number;
+  /** The user's stored preference for a kind, if any. */
+  preference(userId: string, kind: string): PreferenceRow | null;
+  /** Stores the user's preference for a kind. */
+  savePreference(userId: string, row: PreferenceRow, at: Date): void;
   /** Appends the events and sets each user's last sequence number. */
   append(events: EventRow[], lastSeq: Map<string, number>): void;
 }
@@ -208,10 +229,12 @@ type Step =
  * sequence number and counts, in batch order, and append the events.
  */
 export function* batchOf(changes: Change[]): Batch {
-  const seqs = yield* ask('lockUsers', usersOf(changes));
-  const counts = seqs.size > 0 ? yield* ask('counts', [...seqs.keys()]) : new Map<string, NotificationCounts>();
+  const locked = yield* ask('lockUsers', usersOf(changes));
+  const counts = locked.size > 0 ? yield* ask('counts', [...locked.keys()]) : new Map<string, NotificationCounts>();
   const users = new Map<string, UserState>();
-  for (const [userId, seq] of seqs) users.set(userId, { seq, tally: new Tally(counts.get(userId)) });
+  for (const [userId, { seq, muted }] of locked) {
+    users.set(userId, { seq, tally: new Tally(counts.get(userId)), muted: new Set(muted) });
+  }
 
   const outcomes: Outcome[] = [];
   const events: EventRow[] = [];
@@ -262,12 +285,17 @@ function stepsOf(run: Change[], users: ReadonlyMap<string, UserState>): Generato
       return bulkSteps(run as ChangeOf<'bulk'>[]);
     case 'delete':
       return deleteSteps(run as ChangeOf<'delete'>[]);
+    case 'preference':
+      return preferenceSteps(run as ChangeOf<'preference'>[], users);
   }
 }
 
 const groupId = (userId: string, groupKey: string) => `${userId}\u0000${groupKey}`;
 
-/** Creates: each new one inserted, or folded into its group's unread notification (see inbox.ts). */
+/**
+ * Creates: each new one inserted, or folded into its group's unread notification (see inbox.ts);
+ * one of a kind its recipient muted goes straight to the archive, read and seen.
+ */
 function* createSteps(creates: ChangeOf<'create'>[], users: ReadonlyMap<string, UserState>) {
   const grouped = creates.flatMap(({ notification: { recipientId: userId, groupKey } }) =>
     groupKey !== null && users.has(userId) ? [{ userId, groupKey }] : [],
@@ -280,6 +308,13 @@ function* createSteps(creates: ChangeOf<'create'>[], users: ReadonlyMap<string, 
   const updates = new Map<string, Notification>();
   const steps = creates.map(({ notification }): Step => {
     if (!users.has(notification.recipientId)) return { error: new NoSuchRecipient(notification.recipientId) };
+    if (users.get(notification.recipientId)?.muted.has(notification.kind)) {
+      const at = notification.createdAt;
+      const archived = { ...notification, archivedAt: at, readAt: at, seenAt: at };
+      inserts.set(archived.id, archived);
+      const event = { type: 'NotificationCreated' as const, notification: snapshotOf(archived) };
+      return { result: archived, event, count: noop };
+    }
     const group = notification.groupKey === null ? undefined : groupId(notification.recipientId, notification.groupKey);
     const before = group === undefined ? undefined : open.get(group);
     const after = before ? folded(before, notification) : notification;
@@ -358,6 +393,39 @@ function* deleteSteps(changes: ChangeOf<'delete'>[]) {
   if (deleted.length > 0) yield* ask('delete', deleted);
   return steps;
 }
+
+/** Preference changes: the settings given change; a change that changes nothing logs nothing. */
+function* preferenceSteps(changes: ChangeOf<'preference'>[], users: ReadonlyMap<string, UserState>) {
+  const steps: Step[] = [];
+  for (const { userId, at, set, critical } of changes) {
+    const user = users.get(userId);
+    const before = yield* ask('preference', userId, set.kind);
+    const current = before ?? { kind: set.kind, ...preferenceDefaults };
+    const after: PreferenceRow = {
+      kind: set.kind,
+      inApp: critical ? true : (set.inApp ?? current.inApp),
+      push: set.push ?? current.push,
+      desktop: set.desktop ?? current.desktop,
+      sound: set.sound ?? current.sound,
+    };
+    const result: KindPreference = { ...after, critical };
+    if (
+      !user ||
+      (before && (Object.keys(after) as (keyof PreferenceRow)[]).every((key) => after[key] === before[key]))
+    ) {
+      steps.push({ result });
+      continue;
+    }
+    yield* ask('savePreference', userId, after, at);
+    if (after.inApp) user.muted.delete(after.kind);
+    else user.muted.add(after.kind);
+    steps.push({ result, event: { type: 'NotificationPreferenceChanged', preference: result }, count: noop });
+  }
+  return steps;
+}
+
+/** A kind's preference until the user sets one. */
+export const preferenceDefaults = { inApp: true, push: true, desktop: true, sound: false } as const;
 
 const noop = () => undefined;
 

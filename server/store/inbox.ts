@@ -11,7 +11,7 @@ import { NotFound, type StoreError, UnknownAction } from './errors.ts';
  * its NotificationExpired event was logged). `unread` counts the notifications that are not hidden
  * and not read; `unseen` those that are not hidden and not seen. Reading a notification also makes
  * it seen, so every unseen one is unread. An expired notification is gone: every change but
- * delete answers NotFound.
+ * delete answers NotFound (and its snooze never ends).
  */
 
 /** A change to one notification. */
@@ -47,7 +47,7 @@ export const eventOfUpdate = {
 export type Transition = { after: Notification } | { unchanged: true } | { error: StoreError };
 
 export function transition(update: Update, row: Notification, at: Date): Transition {
-  if (row.expiredAt !== null && update.op !== 'expire' && update.op !== 'wake') {
+  if (row.expiredAt !== null && update.op !== 'expire') {
     return { error: new NotFound('notification', row.id) };
   }
   const changed = (after: Partial<Notification>): Transition => ({ after: { ...row, ...after } });

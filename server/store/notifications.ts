@@ -1,11 +1,12 @@
 import { randomFillSync } from 'node:crypto';
 import type { Notification, Prisma } from '../generated/prisma/sqlite/client.ts';
 import type { Metrics } from '../metrics.ts';
-import type { NotificationAction, NotificationCounts } from '../realtime/events.ts';
+import type { KindPreference, NotificationAction, NotificationCounts } from '../realtime/events.ts';
 import type { NotificationPubSub } from '../realtime/pubsub.ts';
 import { countsByKind, countsOf, type KindCountRow } from './counts.ts';
 import type { Database } from './db.ts';
-import { type BulkOp, EventLog } from './event-log.ts';
+import { NoSuchRecipient } from './errors.ts';
+import { type BulkOp, EventLog, type PreferenceChange, type PreferenceRow, preferenceDefaults } from './event-log.ts';
 import type { Update } from './inbox.ts';
 import { createPostgresEngine } from './postgres.ts';
 import { createSqliteEngine } from './sqlite.ts';
@@ -20,6 +21,16 @@ export interface NewNotification {
   actions?: NotificationAction[] | null;
   expiresAt?: Date | null;
   groupKey?: string | null;
+  batchId?: string | null;
+}
+
+/** What a notification sent to many recipients did (createNotifications). */
+export interface SentToMany {
+  batchId: string;
+  /** Recipients whose notification arrived in-app. */
+  count: number;
+  /** Recipients who muted its kind: theirs was stored archived. */
+  skipped: number;
 }
 
 export interface MarkAllReadResult {
@@ -36,6 +47,15 @@ export interface MarkAllReadResult {
  */
 export interface NotificationService {
   create(input: NewNotification): Promise<Notification>;
+  /**
+   * Sends one notification to each recipient, each their own (fan-out on write): every change goes
+   * through the event log like any other and shares its group commits. Recipients deleted
+   * meanwhile are left out of both counts.
+   */
+  createMany(
+    input: Omit<NewNotification, 'recipientId' | 'batchId'>,
+    recipientIds: readonly string[],
+  ): Promise<SentToMany>;
   /** Read, unread, archive, unarchive, snooze, unsnooze, act on one of the user's notifications (see inbox.ts). */
   update(userId: string, id: string, update: Update): Promise<Notification>;
   markRead(userId: string, id: string): Promise<Notification>;
@@ -45,21 +65,62 @@ export interface NotificationService {
   delete(userId: string, id: string): Promise<string>;
   /** The user's counts as they are now (read outside the log: a stream's events carry them as of each event). */
   counts(userId: string): Promise<NotificationCounts>;
+  /** One per kind the user has received or set, in kind order; defaults where none is set. */
+  preferences(userId: string): Promise<KindPreference[]>;
+  /** Changes the settings given of one kind (NotificationPreferenceChanged); a critical kind stays unmuted. */
+  setPreference(userId: string, change: PreferenceChange): Promise<KindPreference>;
+  isCritical(kind: string): boolean;
+}
+
+export interface NotificationServiceOptions {
+  metrics?: Metrics;
+  /** Told when a snooze or an expiry was scheduled (timers.ts sweeps then). */
+  onScheduled?: (at: Date) => void;
+  /** Kinds no one may mute (TIDINGS_CRITICAL_KINDS). */
+  criticalKinds?: readonly string[];
 }
 
 export function createNotificationService(
   db: Database,
   pubsub: NotificationPubSub,
-  metrics?: Metrics,
+  { metrics, onScheduled = () => undefined, criticalKinds = ['security'] }: NotificationServiceOptions = {},
 ): NotificationService {
   const engine = db.sql.engine === 'sqlite' ? createSqliteEngine(db.sql) : createPostgresEngine(db.sql);
   const log = new EventLog({ engine, pubsub, metrics });
   const ids = new IdMaker();
-  const update = (userId: string, id: string, update: Update) =>
-    log.append({ kind: 'update', userId, id, at: new Date(), update });
+  const critical = new Set(criticalKinds);
+  const update = async (userId: string, id: string, update: Update) => {
+    const notification = await log.append({ kind: 'update', userId, id, at: new Date(), update });
+    if (update.op === 'snooze' && notification.snoozedUntil) onScheduled(notification.snoozedUntil);
+    return notification;
+  };
   const bulk = (userId: string, op: BulkOp) => log.append({ kind: 'bulk', userId, at: new Date(), op });
   return {
-    create: (input) => log.append({ kind: 'create', notification: newNotification(ids.next(), input) }),
+    create: async (input) => {
+      const notification = await log.append({ kind: 'create', notification: newNotification(ids.next(), input) });
+      if (notification.expiresAt) onScheduled(notification.expiresAt);
+      return notification;
+    },
+    async createMany(input, recipientIds) {
+      const batchId = ids.next();
+      const results = await Promise.allSettled(
+        [...new Set(recipientIds)].map((recipientId) =>
+          log.append({ kind: 'create', notification: newNotification(ids.next(), { ...input, recipientId, batchId }) }),
+        ),
+      );
+      let count = 0;
+      let skipped = 0;
+      for (const result of results) {
+        if (result.status === 'rejected') {
+          if (result.reason instanceof NoSuchRecipient) continue;
+          throw result.reason;
+        }
+        if (result.value.archivedAt) skipped++;
+        else count++;
+      }
+      if (input.expiresAt) onScheduled(input.expiresAt);
+      return { batchId, count, skipped };
+    },
     update,
     markRead: (userId, id) => update(userId, id, { op: 'read' }),
     markAllRead: async (userId) => {
@@ -76,6 +137,25 @@ export function createNotificationService(
     },
     delete: (userId, id) => log.append({ kind: 'delete', userId, id, at: new Date() }),
     counts: async (userId) => countsOf(await db.sql.all<KindCountRow>(countsByKind, userId)),
+    async preferences(userId) {
+      const [stored, received] = await Promise.all([
+        db.prisma.kindPreference.findMany({
+          where: { userId },
+          select: { kind: true, inApp: true, push: true, desktop: true, sound: true },
+        }),
+        db.sql.all<{ kind: string }>('SELECT DISTINCT kind FROM notification WHERE "recipientId" = ?', userId),
+      ]);
+      const byKind = new Map<string, PreferenceRow>(
+        received.map(({ kind }) => [kind, { kind, ...preferenceDefaults }]),
+      );
+      for (const row of stored) byKind.set(row.kind, row);
+      return [...byKind.values()]
+        .sort((a, b) => (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0))
+        .map((row) => ({ ...row, inApp: row.inApp || critical.has(row.kind), critical: critical.has(row.kind) }));
+    },
+    setPreference: (userId, set) =>
+      log.append({ kind: 'preference', userId, at: new Date(), set, critical: critical.has(set.kind) }),
+    isCritical: (kind) => critical.has(kind),
   };
 }
 
@@ -100,6 +180,7 @@ function newNotification(id: string, input: NewNotification): Notification {
     actionId: null,
     groupKey: input.groupKey ?? null,
     groupCount: 1,
+    batchId: input.batchId ?? null,
   };
 }
 

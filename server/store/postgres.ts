@@ -76,22 +76,31 @@ export function openPostgres(databaseUrl: string): PostgresSql {
 
 /** The columns of a notification, as every statement here reads and writes them. */
 const columns =
-  'id, "recipientId", kind, title, body, url, data, "readAt", "createdAt", "seenAt", "archivedAt", "snoozedUntil", "expiresAt", "expiredAt", actions, "actedAt", "actionId", "groupKey", "groupCount"';
+  'id, "recipientId", kind, title, body, url, data, "readAt", "createdAt", "seenAt", "archivedAt", "snoozedUntil", "expiresAt", "expiredAt", actions, "actedAt", "actionId", "groupKey", "groupCount", "batchId"';
 
 /** The same columns as `unnest` takes them, one array of each, in `columns` order. */
 const unnested = `unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[], $8::timestamp[],
     $9::timestamp[], $10::timestamp[], $11::timestamp[], $12::timestamp[], $13::timestamp[], $14::timestamp[], $15::jsonb[],
-    $16::timestamp[], $17::text[], $18::text[], $19::int[])
+    $16::timestamp[], $17::text[], $18::text[], $19::int[], $20::text[])
   AS c (id, "recipientId", kind, title, body, url, data, "readAt", "createdAt", "seenAt", "archivedAt", "snoozedUntil",
-    "expiresAt", "expiredAt", actions, "actedAt", "actionId", "groupKey", "groupCount")`;
+    "expiresAt", "expiredAt", actions, "actedAt", "actionId", "groupKey", "groupCount", "batchId")`;
 
 /** Not archived, snoozed or expired (see inbox.ts). */
 const shown = 'n."archivedAt" IS NULL AND n."snoozedUntil" IS NULL AND n."expiredAt" IS NULL';
 
 // The users' row locks, always in id order, so two processes' batches cannot deadlock. NO KEY
 // UPDATE lets others insert rows that reference a user meanwhile.
-const lockUsers =
-  'SELECT id, "lastEventSeq" AS seq FROM "user" WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE';
+// Each user's muted kinds come with the lock: a create of a muted kind goes to the archive.
+const lockUsers = `SELECT u.id, u."lastEventSeq" AS seq,
+    ARRAY(SELECT p.kind FROM kind_preference AS p WHERE p."userId" = u.id AND NOT p."inApp") AS muted
+  FROM "user" AS u WHERE u.id = ANY($1::text[]) ORDER BY u.id FOR NO KEY UPDATE OF u`;
+
+const preference = `SELECT kind, "inApp", push, desktop, sound FROM kind_preference WHERE "userId" = $1 AND kind = $2`;
+
+const savePreference = `INSERT INTO kind_preference ("userId", kind, "inApp", push, desktop, sound, "updatedAt")
+  VALUES ($1, $2, $3, $4, $5, $6, $7)
+  ON CONFLICT ("userId", kind) DO UPDATE SET "inApp" = excluded."inApp", push = excluded.push,
+    desktop = excluded.desktop, sound = excluded.sound, "updatedAt" = excluded."updatedAt"`;
 
 // A statement of its own after the locks (see event-log.ts): its snapshot is taken when it starts.
 const counts = `SELECT n."recipientId" AS id, n.kind, COUNT(*)::int AS unread,
@@ -111,7 +120,8 @@ const insert = `INSERT INTO notification (${columns}) SELECT ${columns} FROM ${u
 const update = `UPDATE notification AS n SET kind = c.kind, title = c.title, body = c.body, url = c.url, data = c.data,
     "readAt" = c."readAt", "createdAt" = c."createdAt", "seenAt" = c."seenAt", "archivedAt" = c."archivedAt",
     "snoozedUntil" = c."snoozedUntil", "expiresAt" = c."expiresAt", "expiredAt" = c."expiredAt", actions = c.actions,
-    "actedAt" = c."actedAt", "actionId" = c."actionId", "groupKey" = c."groupKey", "groupCount" = c."groupCount"
+    "actedAt" = c."actedAt", "actionId" = c."actionId", "groupKey" = c."groupKey", "groupCount" = c."groupCount",
+    "batchId" = c."batchId"
   FROM ${unnested} WHERE n.id = c.id`;
 
 const remove = 'DELETE FROM notification WHERE id = ANY($1::text[])';
@@ -191,6 +201,7 @@ function arraysOf(rows: Notification[]): unknown[] {
     rows.map((n) => n.actionId),
     rows.map((n) => n.groupKey),
     rows.map((n) => n.groupCount),
+    rows.map((n) => n.batchId),
   ];
 }
 
@@ -199,8 +210,8 @@ function statementsOf(sql: PostgresSql, client: pg.PoolClient): log.Promised<log
     client.query<T>(sql.named(text, values));
   return {
     async lockUsers(userIds) {
-      const locked = await query<{ id: string; seq: number }>(lockUsers, [userIds]);
-      return new Map(locked.rows.map(({ id, seq }) => [id, seq]));
+      const locked = await query<{ id: string; seq: number; muted: string[] }>(lockUsers, [userIds]);
+      return new Map(locked.rows.map(({ id, seq, muted }) => [id, { seq, muted }]));
     },
     async counts(userIds) {
       const rows = (await query<KindCountRow & { id: string }>(counts, [userIds])).rows;
@@ -221,6 +232,10 @@ function statementsOf(sql: PostgresSql, client: pg.PoolClient): log.Promised<log
     readAll: async (userId, at) => (await query(readAll, [userId, at.toISOString()])).rowCount ?? 0,
     seeAll: async (userId, at) => (await query(seeAll, [userId, at.toISOString()])).rowCount ?? 0,
     archiveRead: async (userId, at) => (await query(archiveRead, [userId, at.toISOString()])).rowCount ?? 0,
+    preference: async (userId, kind) => (await query<log.PreferenceRow>(preference, [userId, kind])).rows[0] ?? null,
+    async savePreference(userId, { kind, inApp, push, desktop, sound }, at) {
+      await query(savePreference, [userId, kind, inApp, push, desktop, sound, at.toISOString()]);
+    },
     async append(events, lastSeq) {
       await query(appendEvents, [
         events.map((e) => e.userId),

@@ -52,7 +52,7 @@ export function openSqlite(file: string): SqliteSql {
 
 /** The columns of a notification, as every statement here reads and writes them. */
 const columns =
-  'id, "recipientId", kind, title, body, url, data, "readAt", "createdAt", "seenAt", "archivedAt", "snoozedUntil", "expiresAt", "expiredAt", actions, "actedAt", "actionId", "groupKey", "groupCount"';
+  'id, "recipientId", kind, title, body, url, data, "readAt", "createdAt", "seenAt", "archivedAt", "snoozedUntil", "expiresAt", "expiredAt", actions, "actedAt", "actionId", "groupKey", "groupCount", "batchId"';
 
 type DateColumn =
   | 'readAt'
@@ -127,6 +127,7 @@ function valuesOf(n: Notification) {
     n.actionId,
     n.groupKey,
     n.groupCount,
+    n.batchId,
   ];
 }
 
@@ -137,7 +138,12 @@ const shown = '"archivedAt" IS NULL AND "snoozedUntil" IS NULL AND "expiredAt" I
 export function createSqliteEngine(sql: SqliteSql): log.EventLogEngine {
   const statement = <Params extends unknown[], Row = unknown>(text: string) =>
     sql.connection.prepare<Params, Row>(text);
-  const lastSeq = statement<[string], { seq: number }>('SELECT "lastEventSeq" AS seq FROM "user" WHERE id = ?');
+  // Kinds hold no newline (schema/validation.ts): it separates the muted ones.
+  const lockedUser = statement<[string, string], { seq: number; muted: string | null }>(
+    `SELECT "lastEventSeq" AS seq,
+      (SELECT group_concat(kind, char(10)) FROM kind_preference WHERE "userId" = ? AND "inApp" = 0) AS muted
+    FROM "user" WHERE id = ?`,
+  );
   const counts = statement<[string], KindCountRow>(countsByKind);
   const find = statement<[string], NotificationRow>(`SELECT ${columns} FROM notification WHERE id = ?`);
   const findGroup = statement<[string, string], NotificationRow>(
@@ -150,7 +156,7 @@ export function createSqliteEngine(sql: SqliteSql): log.EventLogEngine {
   const update = statement<unknown[]>(
     `UPDATE notification SET kind = ?, title = ?, body = ?, url = ?, data = ?, "readAt" = ?, "createdAt" = ?, "seenAt" = ?,
       "archivedAt" = ?, "snoozedUntil" = ?, "expiresAt" = ?, "expiredAt" = ?, actions = ?, "actedAt" = ?, "actionId" = ?,
-      "groupKey" = ?, "groupCount" = ? WHERE id = ?`,
+      "groupKey" = ?, "groupCount" = ?, "batchId" = ? WHERE id = ?`,
   );
   const remove = statement<[string]>('DELETE FROM notification WHERE id = ?');
   const readAll = statement<[string, string, string]>(
@@ -166,16 +172,24 @@ export function createSqliteEngine(sql: SqliteSql): log.EventLogEngine {
     'INSERT INTO user_event ("userId", seq, type, payload, "createdAt") VALUES (?, ?, ?, ?, ?)',
   );
   const setLastSeq = statement<[number, string]>('UPDATE "user" SET "lastEventSeq" = ? WHERE id = ?');
+  const preference = statement<[string, string], Record<keyof log.PreferenceRow, unknown>>(
+    'SELECT kind, "inApp", push, desktop, sound FROM kind_preference WHERE "userId" = ? AND kind = ?',
+  );
+  const savePreference = statement<[string, string, number, number, number, number, string]>(
+    `INSERT INTO kind_preference ("userId", kind, "inApp", push, desktop, sound, "updatedAt") VALUES (?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT ("userId", kind) DO UPDATE SET "inApp" = excluded."inApp", push = excluded.push,
+        desktop = excluded.desktop, sound = excluded.sound, "updatedAt" = excluded."updatedAt"`,
+  );
 
   const statements: log.Statements = {
     lockUsers: (userIds) => {
       // BEGIN IMMEDIATE took the database's one write lock already.
-      const seqs = new Map<string, number>();
+      const locked = new Map<string, { seq: number; muted: string[] }>();
       for (const id of userIds) {
-        const user = lastSeq.get(id);
-        if (user) seqs.set(id, user.seq);
+        const user = lockedUser.get(id, id);
+        if (user) locked.set(id, { seq: user.seq, muted: user.muted === null ? [] : user.muted.split('\n') });
       }
-      return seqs;
+      return locked;
     },
     counts: (userIds) => new Map(userIds.map((id) => [id, countsOf(counts.all(id))])),
     find: (ids) => ids.flatMap((id) => find.all(id).map(notificationOf)),
@@ -196,6 +210,21 @@ export function createSqliteEngine(sql: SqliteSql): log.EventLogEngine {
     readAll: (userId, at) => readAll.run(sqliteDate(at), sqliteDate(at), userId).changes,
     seeAll: (userId, at) => seeAll.run(sqliteDate(at), userId).changes,
     archiveRead: (userId, at) => archiveRead.run(sqliteDate(at), userId).changes,
+    preference: (userId, kind) => {
+      const row = preference.get(userId, kind);
+      return row
+        ? {
+            kind,
+            inApp: Boolean(row.inApp),
+            push: Boolean(row.push),
+            desktop: Boolean(row.desktop),
+            sound: Boolean(row.sound),
+          }
+        : null;
+    },
+    savePreference: (userId, { kind, inApp, push, desktop, sound }, at) => {
+      savePreference.run(userId, kind, Number(inApp), Number(push), Number(desktop), Number(sound), sqliteDate(at));
+    },
     append: (events, lastSeqs) => {
       for (const { userId, seq, event, at } of events) {
         insertEvent.run(userId, seq, event.type, JSON.stringify(event), sqliteDate(at));

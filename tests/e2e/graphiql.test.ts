@@ -23,7 +23,9 @@ describe.skipIf(unavailable !== null)('GraphiQL in a real browser', () => {
     await server?.dispose();
   });
 
-  it('runs the notificationEvents subscription with an x-api-key header and shows a new notification', async () => {
+  it('runs the notificationEvents subscription with an x-api-key header and shows a new notification', {
+    timeout: 45_000,
+  }, async () => {
     const owner = await signUp(server);
     const key = await createApiKey(server, owner);
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });

@@ -114,6 +114,8 @@ const embedded = Object.fromEntries(
     'AllNotificationsRead',
     'NotificationsSeen',
     'ReadNotificationsArchived',
+    'NotificationPreferenceChanged',
+    'KindPreference',
     'NotificationStreamReady',
     'NotificationStreamHeartbeat',
     'NotificationStreamResync',
