@@ -778,3 +778,48 @@ describe('an answer older than the stream', () => {
     expect(client.count()).toBe(1);
   });
 });
+
+describe('an event that arrives while its own mutation is still optimistic', () => {
+  it('"archive read" streamed before its answer archives in the base data, not only in the optimistic layer', async () => {
+    const readAt = new Date(Date.now() - 60_000).toISOString();
+    const [a, b] = [notification(1), notification(2, { read: true, readAt, seen: true, seenAt: readAt })];
+    const answer = deferred();
+    const client = await setup([a, b], () => answer.promise);
+    const done = client.client.mutation(ArchiveReadNotificationsMutation, {}).toPromise();
+    await settle();
+    expect(client.all()).toEqual([a.id]);
+    const archivedAt = new Date().toISOString();
+    await client.push({
+      __typename: 'ReadNotificationsArchived',
+      cursor: '50',
+      unreadCount: 1,
+      counts: counts(1),
+      archivedAt,
+      count: 1,
+    });
+    answer.resolve({
+      data: { archiveReadNotifications: { __typename: 'ArchiveReadNotificationsPayload', count: 1, archivedAt } },
+    });
+    await done;
+    await settle();
+    expect(client.all()).toEqual([a.id]);
+    expect(client.archived()).toEqual([b.id]);
+    expect(client.node(a.id)?.archived).toBe(false);
+  });
+
+  it('an archive streamed before its answer stays archived', async () => {
+    const [a, b] = [notification(1), notification(2)];
+    const answer = deferred();
+    const client = await setup([a, b], () => answer.promise);
+    const done = client.client.mutation(ArchiveNotificationMutation, { id: a.id }).toPromise();
+    await settle();
+    const archived = { ...a, archived: true, archivedAt: new Date().toISOString() };
+    await client.push(about('NotificationArchived', archived, counts(1)));
+    answer.resolve({ data: { archiveNotification: archived } });
+    await done;
+    await settle();
+    expect(client.all()).toEqual([b.id]);
+    expect(client.archived()).toEqual([a.id]);
+    expect(client.totals()).toMatchObject({ unread: 1 });
+  });
+});

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { useStreamEvents } from '../notifications/NotificationsProvider.tsx';
 import type { StreamEvent } from '../urql/cache.ts';
+import { hidden } from './hidden.ts';
 import { KindIcon } from './KindIcon.tsx';
 
 /** How long a toast stays, unless hovered or closed. */
@@ -17,7 +18,7 @@ export function Toast({ panelOpen, onOpen }: { panelOpen: boolean; onOpen(): voi
   useStreamEvents(
     useCallback(
       (event: StreamEvent) => {
-        if (event.__typename !== 'NotificationCreated' || panelOpen) return;
+        if (event.__typename !== 'NotificationCreated' || panelOpen || hidden(event.notification)) return;
         const { id, title, kind } = event.notification;
         setShown({ id, title, kind });
       },

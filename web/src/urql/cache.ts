@@ -80,6 +80,12 @@ interface Pending {
    * then older than the cache, and this puts the stream's version back.
    */
   confirmed: Map<string, NotificationFieldsFragment>;
+  /**
+   * Every notification an optimistic change touched. Reads in an updater see the optimistic
+   * layers, so a list can look as if it no longer held a notification the base data still lists:
+   * an event looks at these too.
+   */
+  touched: Set<string>;
 }
 
 type BulkEvent = 'AllNotificationsRead' | 'NotificationsSeen' | 'ReadNotificationsArchived';
@@ -180,6 +186,7 @@ export function notificationCacheOptions(): CacheExchangeOpts {
     changes: new Map(),
     bulk: { AllNotificationsRead: 0, NotificationsSeen: 0, ReadNotificationsArchived: 0 },
     confirmed: new Map(),
+    touched: new Set(),
   };
 
   const onEvent: UpdateResolver = (result, _args, cache) => {
@@ -196,6 +203,7 @@ export function notificationCacheOptions(): CacheExchangeOpts {
       const before = readNotification(cache, id);
       if (!before) return null;
       const after = { ...before, ...change(before, args, new Date().toISOString()) };
+      pending.touched.add(id);
       pending.changes.set(`${event}:${id}`, countsDelta(before, after));
       return after;
     };
@@ -236,14 +244,14 @@ export function notificationCacheOptions(): CacheExchangeOpts {
         markAllNotificationsRead(result, _args, cache, info) {
           if (pending.bulk.AllNotificationsRead === 0) return;
           const { readAt } = result.markAllNotificationsRead as { readAt: string };
-          markAllRead(cache, readAt);
+          for (const id of markAllRead(cache, readAt)) if (info.optimistic) pending.touched.add(id);
           setCounts(cache, { unread: 0, unseen: 0, unreadByKind: [] });
           if (!info.optimistic) pending.bulk.AllNotificationsRead -= 1;
         },
         markNotificationsSeen(result, _args, cache, info) {
           if (pending.bulk.NotificationsSeen === 0) return;
           const { seenAt } = result.markNotificationsSeen as { seenAt: string };
-          markAllSeen(cache, seenAt);
+          for (const id of markAllSeen(cache, seenAt)) if (info.optimistic) pending.touched.add(id);
           const counts = readCounts(cache);
           if (counts) setCounts(cache, { ...counts, unseen: 0 });
           if (!info.optimistic) pending.bulk.NotificationsSeen -= 1;
@@ -252,7 +260,7 @@ export function notificationCacheOptions(): CacheExchangeOpts {
           if (pending.bulk.ReadNotificationsArchived === 0) return;
           const { archivedAt } = result.archiveReadNotifications as { archivedAt: string };
           // Read ones are not counted: only the lists change.
-          archiveRead(cache, archivedAt);
+          for (const id of archiveRead(cache, archivedAt)) if (info.optimistic) pending.touched.add(id);
           if (!info.optimistic) pending.bulk.ReadNotificationsArchived -= 1;
         },
       },
@@ -311,6 +319,7 @@ function applyEvent(cache: Cache, event: StreamEvent, pending: Pending) {
     case 'NotificationDeleted':
       pending.changes.delete(`NotificationDeleted:${event.notificationId}`);
       pending.confirmed.delete(event.notificationId);
+      pending.touched.delete(event.notificationId);
       removeFromLists(cache, event.notificationId);
       cache.invalidate({ __typename: 'Notification', id: event.notificationId });
       break;
@@ -320,15 +329,15 @@ function applyEvent(cache: Cache, event: StreamEvent, pending: Pending) {
       break;
     case 'AllNotificationsRead':
       pending.bulk.AllNotificationsRead = 0;
-      markAllRead(cache, event.readAt, pending.confirmed);
+      markAllRead(cache, event.readAt, pending);
       break;
     case 'NotificationsSeen':
       pending.bulk.NotificationsSeen = 0;
-      markAllSeen(cache, event.seenAt, pending.confirmed);
+      markAllSeen(cache, event.seenAt, pending);
       break;
     case 'ReadNotificationsArchived':
       pending.bulk.ReadNotificationsArchived = 0;
-      archiveRead(cache, event.archivedAt, pending.confirmed);
+      archiveRead(cache, event.archivedAt, pending);
       break;
     case 'NotificationStreamResync':
       // The log could not replay what this client missed: refetch every list.
@@ -439,7 +448,12 @@ function placeInLists(cache: Cache, id: string, { moved = false } = {}) {
     // data under them must still lose the edge.
     if (!belongs || moved) {
       for (const list of pages) unlink(cache, list.connection, nodeKey);
-    } else if (holding.length > 0) continue;
+    } else if (holding.length > 0) {
+      // Where it reads as listed already, that may be an optimistic layer: the base data must
+      // list it too.
+      for (const list of holding) cache.link(list.connection, 'edges', edgesOf(cache, list.connection));
+      continue;
+    }
     if (!belongs) continue;
 
     const target = insertionPoint(cache, pages, notification);
@@ -520,18 +534,25 @@ function cachedNotifications(cache: Cache): NotificationFieldsFragment[] {
 const isShown = (notification: NotificationFieldsFragment) => !notification.archived && !notification.snoozedUntil;
 
 /**
- * Writes a bulk change to each notification it covers, then places each in the lists. From an
- * event, `confirmed` (the stream's versions) takes the change too.
+ * Writes a bulk change to each notification it covers, then places each in the lists; answers
+ * their ids. From an event (`pending` given), the notifications optimistic changes touched are
+ * looked at too, and the stream's versions take the change.
  */
 function changeEach(
   cache: Cache,
   covers: (notification: NotificationFieldsFragment) => boolean,
   change: (notification: NotificationFieldsFragment) => Partial<NotificationFieldsFragment>,
-  confirmed?: Map<string, NotificationFieldsFragment>,
-) {
-  // Every cached one is written, also when it reads as changed already: that may be an
+  pending?: Pending,
+): string[] {
+  const confirmed = pending?.confirmed;
+  const candidates = cachedNotifications(cache);
+  for (const id of pending?.touched ?? []) {
+    const notification = candidates.some((known) => known.id === id) ? null : readNotification(cache, id);
+    if (notification) candidates.push(notification);
+  }
+  // Every one covered is written, also when it reads as changed already: that may be an
   // optimistic layer, not the base data.
-  const covered = cachedNotifications(cache).filter(covers);
+  const covered = candidates.filter(covers);
   for (const notification of covered) {
     const changed = { ...notification, ...change(notification) };
     const { id, read, readAt, seen, seenAt, archived, archivedAt } = changed;
@@ -549,6 +570,7 @@ function changeEach(
     } as NotificationBulkStateFragment);
   }
   for (const notification of covered) placeInLists(cache, notification.id);
+  return covered.map((notification) => notification.id);
 }
 
 /**
@@ -556,8 +578,8 @@ function changeEach(
  * later were not covered by that mark-all (they can already be cached when the event is replayed
  * after a refetch).
  */
-function markAllRead(cache: Cache, readAt: string, confirmed?: Map<string, NotificationFieldsFragment>) {
-  changeEach(
+function markAllRead(cache: Cache, readAt: string, pending?: Pending): string[] {
+  return changeEach(
     cache,
     (notification) => isShown(notification) && notification.createdAt <= readAt,
     (notification) => ({
@@ -566,27 +588,28 @@ function markAllRead(cache: Cache, readAt: string, confirmed?: Map<string, Notif
       seen: true,
       seenAt: notification.seenAt ?? readAt,
     }),
-    confirmed,
+    pending,
   );
 }
 
 /** Marks every shown cached notification created up to `seenAt` seen. */
-function markAllSeen(cache: Cache, seenAt: string, confirmed?: Map<string, NotificationFieldsFragment>) {
-  changeEach(
+function markAllSeen(cache: Cache, seenAt: string, pending?: Pending): string[] {
+  return changeEach(
     cache,
     (notification) => isShown(notification) && notification.createdAt <= seenAt,
     (notification) => ({ seen: true, seenAt: notification.seenAt ?? seenAt }),
-    confirmed,
+    pending,
   );
 }
 
 /** Archives every cached notification read by `archivedAt` (snoozed ones too, as the server does). */
-function archiveRead(cache: Cache, archivedAt: string, confirmed?: Map<string, NotificationFieldsFragment>) {
-  changeEach(
+function archiveRead(cache: Cache, archivedAt: string, pending?: Pending): string[] {
+  return changeEach(
     cache,
-    (notification) => !notification.archived && notification.read && (notification.readAt ?? '') <= archivedAt,
-    () => ({ archived: true, archivedAt }),
-    confirmed,
+    // Archived ones too: the one read may be the optimistic layer of this very change.
+    (notification) => notification.read && (notification.readAt ?? '') <= archivedAt,
+    (notification) => ({ archived: true, archivedAt: notification.archivedAt ?? archivedAt }),
+    pending,
   );
 }
 
