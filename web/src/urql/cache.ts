@@ -314,7 +314,10 @@ function applyEvent(cache: Cache, event: StreamEvent, pending: Pending) {
       pending.confirmed.set(event.notification.id, event.notification);
       // The entity updates itself (it came back with its id); only list membership is ours. A
       // grouped create moves its notification to the top.
-      placeInLists(cache, event.notification.id, { moved: event.__typename === 'NotificationCreated' });
+      placeInLists(cache, event.notification.id, {
+        moved: event.__typename === 'NotificationCreated',
+        fromStream: true,
+      });
       break;
     case 'NotificationDeleted':
       pending.changes.delete(`NotificationDeleted:${event.notificationId}`);
@@ -430,7 +433,7 @@ function isNewer(cache: Cache, nodeKey: string, than: { createdAt: string; id: s
  * create), since each only changes which lists hold it. It goes into the page of each list where
  * it falls by time; one older than every loaded page waits for the next page to be fetched.
  */
-function placeInLists(cache: Cache, id: string, { moved = false } = {}) {
+function placeInLists(cache: Cache, id: string, { moved = false, fromStream = false } = {}) {
   const notification = readNotification(cache, id);
   if (!notification) return;
   const nodeKey = cache.keyOfEntity({ __typename: 'Notification', id });
@@ -449,9 +452,9 @@ function placeInLists(cache: Cache, id: string, { moved = false } = {}) {
     if (!belongs || moved) {
       for (const list of pages) unlink(cache, list.connection, nodeKey);
     } else if (holding.length > 0) {
-      // Where it reads as listed already, that may be an optimistic layer: the base data must
-      // list it too.
-      for (const list of holding) cache.link(list.connection, 'edges', edgesOf(cache, list.connection));
+      // From the stream, where it reads as listed already, that may be an optimistic layer: the
+      // base data must list it too.
+      if (fromStream) for (const list of holding) cache.link(list.connection, 'edges', edgesOf(cache, list.connection));
       continue;
     }
     if (!belongs) continue;
@@ -569,7 +572,7 @@ function changeEach(
       archivedAt,
     } as NotificationBulkStateFragment);
   }
-  for (const notification of covered) placeInLists(cache, notification.id);
+  for (const notification of covered) placeInLists(cache, notification.id, { fromStream: pending !== undefined });
   return covered.map((notification) => notification.id);
 }
 
