@@ -3,6 +3,7 @@ import { GraphQLError } from 'graphql';
 import { filter, fromPromise, mergeMap, pipe } from 'wonka';
 import type { NotificationFieldsFragment } from '../../web/src/gql/graphql.ts';
 import {
+  type NotificationCountsQuery,
   NotificationEventsSubscription,
   type NotificationsQuery,
   type UnreadNotificationCountQuery,
@@ -69,9 +70,32 @@ export function notification(
     url: null,
     read: false,
     readAt: null,
+    seen: false,
+    seenAt: null,
+    archived: false,
+    archivedAt: null,
+    snoozedUntil: null,
+    expiresAt: null,
+    actions: [],
+    actedAt: null,
+    actionId: null,
+    groupKey: null,
+    groupCount: 1,
     createdAt: new Date(Date.UTC(2026, 10, 28, 12, 0) - minutesAgo * 60_000).toISOString(),
     ...change,
   } as NotificationFieldsFragment;
+}
+
+/** Counts as events carry them: `unread` unread, as many unseen unless told, all of kind info unless told. */
+export function counts(unread: number, unseen = unread, unreadByKind: Record<string, number> = { info: unread }) {
+  return {
+    __typename: 'NotificationCounts',
+    unread,
+    unseen,
+    unreadByKind: Object.entries(unreadByKind)
+      .filter(([, count]) => count > 0)
+      .map(([kind, count]) => ({ __typename: 'KindCount', kind, unread: count })),
+  } as const;
 }
 
 /** A `notifications` page as the server answers it. */
@@ -92,7 +116,7 @@ export function page(nodes: NotificationFieldsFragment[], hasNextPage = false) {
 /** Keeps a query open (as a mounted component would) and returns a function that reads its latest result. */
 export function watch<Data>(
   client: Client,
-  query: typeof NotificationsQuery | typeof UnreadNotificationCountQuery,
+  query: typeof NotificationsQuery | typeof UnreadNotificationCountQuery | typeof NotificationCountsQuery,
   variables: object,
 ) {
   let latest: { data?: Data; fetching?: boolean } = {};

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { AuthScreen } from './auth/AuthScreen.tsx';
 import { authClient } from './auth/client.ts';
 import { NotificationsProvider } from './notifications/NotificationsProvider.tsx';
@@ -8,6 +8,23 @@ import { Home } from './ui/Home.tsx';
 export function App() {
   const session = authClient.useSession();
   const [notice, setNotice] = useState<string | null>(null);
+  // Set when the user signed out here or in another tab of this browser: the stream then ends
+  // with SESSION_REVOKED, which must not read as if someone else had signed them out.
+  const signedOutByUser = useRef(false);
+  const [channel] = useState(() =>
+    typeof BroadcastChannel === 'undefined' ? null : new BroadcastChannel('tidings:sign-out'),
+  );
+  useEffect(() => {
+    if (!channel) return;
+    channel.onmessage = () => {
+      signedOutByUser.current = true;
+    };
+    return () => channel.close();
+  }, [channel]);
+  const userId = session.data?.user.id;
+  useEffect(() => {
+    if (userId) signedOutByUser.current = false;
+  }, [userId]);
 
   if (session.isPending && !session.data) {
     return (
@@ -20,7 +37,11 @@ export function App() {
 
   const { user } = session.data;
   const signOut = async (reason?: string) => {
-    setNotice(reason ?? null);
+    if (reason === undefined) {
+      signedOutByUser.current = true;
+      channel?.postMessage('signed-out');
+    }
+    setNotice(signedOutByUser.current ? null : (reason ?? null));
     await authClient.signOut();
     session.refetch();
   };

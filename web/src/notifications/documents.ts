@@ -10,14 +10,56 @@ export const NotificationFieldsFragment = graphql(/* GraphQL */ `
     url
     read
     readAt
+    seen
+    seenAt
+    archived
+    archivedAt
+    snoozedUntil
+    expiresAt
+    actions {
+      id
+      label
+      url
+      primary
+    }
+    actedAt
+    actionId
+    groupKey
+    groupCount
     createdAt
+  }
+`);
+
+/** The viewer's counts as every event carries them: the badge shows `unseen`, the tabs `unreadByKind`. */
+export const NotificationCountsFieldsFragment = graphql(/* GraphQL */ `
+  fragment NotificationCountsFields on NotificationCounts {
+    unread
+    unseen
+    unreadByKind {
+      kind
+      unread
+    }
   }
 `);
 
 /** One page of the viewer's notifications, newest first; graphcache merges the pages. */
 export const NotificationsQuery = graphql(/* GraphQL */ `
-  query Notifications($first: Int!, $after: String, $unreadOnly: Boolean) {
-    notifications(first: $first, after: $after, unreadOnly: $unreadOnly) {
+  query Notifications(
+    $first: Int!
+    $after: String
+    $unreadOnly: Boolean
+    $kinds: [String!]
+    $archived: Boolean
+    $snoozed: Boolean
+  ) {
+    notifications(
+      first: $first
+      after: $after
+      unreadOnly: $unreadOnly
+      kinds: $kinds
+      archived: $archived
+      snoozed: $snoozed
+    ) {
       edges {
         node {
           ...NotificationFields
@@ -37,12 +79,87 @@ export const UnreadNotificationCountQuery = graphql(/* GraphQL */ `
   }
 `);
 
+export const NotificationCountsQuery = graphql(/* GraphQL */ `
+  query NotificationCounts {
+    notificationCounts {
+      ...NotificationCountsFields
+    }
+  }
+`);
+
+// Every mutation on one notification answers all of its fields: its optimistic answer is the
+// cached notification with the change, so the cache's updaters can place it in every list.
+
 export const MarkNotificationReadMutation = graphql(/* GraphQL */ `
   mutation MarkNotificationRead($id: ID!) {
     markNotificationRead(id: $id) {
-      id
-      read
-      readAt
+      ...NotificationFields
+    }
+  }
+`);
+
+export const MarkNotificationUnreadMutation = graphql(/* GraphQL */ `
+  mutation MarkNotificationUnread($id: ID!) {
+    markNotificationUnread(id: $id) {
+      ...NotificationFields
+    }
+  }
+`);
+
+export const ArchiveNotificationMutation = graphql(/* GraphQL */ `
+  mutation ArchiveNotification($id: ID!) {
+    archiveNotification(id: $id) {
+      ...NotificationFields
+    }
+  }
+`);
+
+export const UnarchiveNotificationMutation = graphql(/* GraphQL */ `
+  mutation UnarchiveNotification($id: ID!) {
+    unarchiveNotification(id: $id) {
+      ...NotificationFields
+    }
+  }
+`);
+
+export const SnoozeNotificationMutation = graphql(/* GraphQL */ `
+  mutation SnoozeNotification($id: ID!, $until: DateTime!) {
+    snoozeNotification(id: $id, until: $until) {
+      ...NotificationFields
+    }
+  }
+`);
+
+export const UnsnoozeNotificationMutation = graphql(/* GraphQL */ `
+  mutation UnsnoozeNotification($id: ID!) {
+    unsnoozeNotification(id: $id) {
+      ...NotificationFields
+    }
+  }
+`);
+
+export const PerformNotificationActionMutation = graphql(/* GraphQL */ `
+  mutation PerformNotificationAction($id: ID!, $actionId: String!) {
+    performNotificationAction(id: $id, actionId: $actionId) {
+      ...NotificationFields
+    }
+  }
+`);
+
+export const MarkNotificationsSeenMutation = graphql(/* GraphQL */ `
+  mutation MarkNotificationsSeen {
+    markNotificationsSeen {
+      count
+      seenAt
+    }
+  }
+`);
+
+export const ArchiveReadNotificationsMutation = graphql(/* GraphQL */ `
+  mutation ArchiveReadNotifications {
+    archiveReadNotifications {
+      count
+      archivedAt
     }
   }
 `);
@@ -72,8 +189,8 @@ export const CreateNotificationMutation = graphql(/* GraphQL */ `
 `);
 
 /**
- * The live stream. Every event carries the cursor to resume after and the unread count to show;
- * the cache's updaters (urql/cache.ts) apply the rest.
+ * The live stream. Every event carries the cursor to resume after and the counts to show; the
+ * cache's updaters (urql/cache.ts) apply the rest.
  */
 export const NotificationEventsSubscription = graphql(/* GraphQL */ `
   subscription NotificationEvents($after: String) {
@@ -81,6 +198,9 @@ export const NotificationEventsSubscription = graphql(/* GraphQL */ `
       __typename
       cursor
       unreadCount
+      counts {
+        ...NotificationCountsFields
+      }
       ... on NotificationCreated {
         notification {
           ...NotificationFields
@@ -88,16 +208,55 @@ export const NotificationEventsSubscription = graphql(/* GraphQL */ `
       }
       ... on NotificationRead {
         notification {
-          id
-          read
-          readAt
+          ...NotificationFields
+        }
+      }
+      ... on NotificationUnread {
+        notification {
+          ...NotificationFields
+        }
+      }
+      ... on NotificationArchived {
+        notification {
+          ...NotificationFields
+        }
+      }
+      ... on NotificationUnarchived {
+        notification {
+          ...NotificationFields
+        }
+      }
+      ... on NotificationSnoozed {
+        notification {
+          ...NotificationFields
+        }
+      }
+      ... on NotificationWoke {
+        notification {
+          ...NotificationFields
+        }
+      }
+      ... on NotificationActed {
+        notification {
+          ...NotificationFields
         }
       }
       ... on NotificationDeleted {
         notificationId
       }
+      ... on NotificationExpired {
+        notificationId
+      }
       ... on AllNotificationsRead {
         readAt
+        count
+      }
+      ... on NotificationsSeen {
+        seenAt
+        count
+      }
+      ... on ReadNotificationsArchived {
+        archivedAt
         count
       }
       ... on NotificationStreamReady {

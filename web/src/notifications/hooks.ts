@@ -1,14 +1,22 @@
 import type { CombinedError } from '@urql/core';
-import { useCallback, useMemo, useRef, useState, useSyncExternalStore } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import { useMutation, useQuery } from 'urql';
 import type { NotificationFieldsFragment } from '../gql/graphql.ts';
 import type { StreamEvent } from '../urql/cache.ts';
 import {
+  ArchiveNotificationMutation,
+  ArchiveReadNotificationsMutation,
   DeleteNotificationMutation,
   MarkAllNotificationsReadMutation,
   MarkNotificationReadMutation,
+  MarkNotificationsSeenMutation,
+  MarkNotificationUnreadMutation,
+  NotificationCountsQuery,
   NotificationsQuery,
-  UnreadNotificationCountQuery,
+  PerformNotificationActionMutation,
+  SnoozeNotificationMutation,
+  UnarchiveNotificationMutation,
+  UnsnoozeNotificationMutation,
 } from './documents.ts';
 import { useNotificationsContext, useStreamEvents } from './NotificationsProvider.tsx';
 import type { EndReason, StreamStatus } from './stream.ts';
@@ -52,26 +60,97 @@ export interface UseNotificationsOptions {
   pageSize?: number;
   /** Only unread notifications. */
   unreadOnly?: boolean;
+  /** Only these kinds. */
+  kinds?: string[];
+  /** The archive instead of the inbox. */
+  archived?: boolean;
+  /** The snoozed ones instead of the inbox. */
+  snoozed?: boolean;
+}
+
+/**
+ * Read queries only once the stream listens (or has failed): a query read before the stream
+ * listened could miss an event committed in between, and that event would never come. Read after,
+ * every event is in the answer or on its way through the stream (applying both is safe).
+ */
+function useListening(): { pause: boolean; stream: NotificationStreamHandle } {
+  const stream = useNotificationStream();
+  const listening = useRef(false);
+  if (stream.status !== 'connecting') listening.current = true;
+  return { pause: !listening.current, stream };
+}
+
+/** The viewer's counts, exact after every event: `unseen` for the badge, `unread`, and unread by kind. */
+export function useNotificationCounts() {
+  const { pause } = useListening();
+  const [counts] = useQuery({ query: NotificationCountsQuery, pause });
+  const data = counts.data?.notificationCounts;
+  return {
+    unread: data?.unread ?? 0,
+    unseen: data?.unseen ?? 0,
+    unreadByKind: data?.unreadByKind ?? [],
+    error: counts.error,
+  };
+}
+
+/**
+ * Every change a user can make to notifications. Each applies at once (optimistic) and is rolled
+ * back if the server refuses; each resolves to `{}` or `{ error }`.
+ */
+export function useNotificationActions() {
+  const [, markRead] = useMutation(MarkNotificationReadMutation);
+  const [, markUnread] = useMutation(MarkNotificationUnreadMutation);
+  const [, markAllRead] = useMutation(MarkAllNotificationsReadMutation);
+  const [, markSeen] = useMutation(MarkNotificationsSeenMutation);
+  const [, archive] = useMutation(ArchiveNotificationMutation);
+  const [, unarchive] = useMutation(UnarchiveNotificationMutation);
+  const [, archiveRead] = useMutation(ArchiveReadNotificationsMutation);
+  const [, snooze] = useMutation(SnoozeNotificationMutation);
+  const [, unsnooze] = useMutation(UnsnoozeNotificationMutation);
+  const [, act] = useMutation(PerformNotificationActionMutation);
+  const [, remove] = useMutation(DeleteNotificationMutation);
+  return useMemo(
+    () => ({
+      markAsRead: (id: string): MutationOutcome => markRead({ id }).then(outcome),
+      markAsUnread: (id: string): MutationOutcome => markUnread({ id }).then(outcome),
+      markAllAsRead: (): MutationOutcome => markAllRead({}).then(outcome),
+      markAllAsSeen: (): MutationOutcome => markSeen({}).then(outcome),
+      archive: (id: string): MutationOutcome => archive({ id }).then(outcome),
+      unarchive: (id: string): MutationOutcome => unarchive({ id }).then(outcome),
+      archiveRead: (): MutationOutcome => archiveRead({}).then(outcome),
+      snooze: (id: string, until: Date): MutationOutcome => snooze({ id, until: until.toISOString() }).then(outcome),
+      unsnooze: (id: string): MutationOutcome => unsnooze({ id }).then(outcome),
+      performAction: (id: string, actionId: string): MutationOutcome => act({ id, actionId }).then(outcome),
+      deleteNotification: (id: string): MutationOutcome => remove({ id }).then(outcome),
+    }),
+    [markRead, markUnread, markAllRead, markSeen, archive, unarchive, archiveRead, snooze, unsnooze, act, remove],
+  );
 }
 
 /**
  * The viewer's notifications, newest first, kept current by the stream (no polling), with the
  * actions a notification center needs. Mutations apply at once and roll back if refused.
  */
-export function useNotifications({ pageSize = 20, unreadOnly = false }: UseNotificationsOptions = {}) {
-  const stream = useNotificationStream();
+export function useNotifications({
+  pageSize = 20,
+  unreadOnly = false,
+  kinds,
+  archived = false,
+  snoozed = false,
+}: UseNotificationsOptions = {}) {
+  const { pause, stream } = useListening();
   const [after, setAfter] = useState<string | null>(null);
-  // Read the lists only once the stream listens (or has failed): a list read before the stream
-  // listened could miss an event committed in between, and that event would never come. Read
-  // after, every event is in the list or on its way through the stream (applying both is safe).
-  const listening = useRef(false);
-  if (stream.status !== 'connecting') listening.current = true;
-  const pause = !listening.current;
-  const [page] = useQuery({ query: NotificationsQuery, variables: { first: pageSize, after, unreadOnly }, pause });
-  const [count] = useQuery({ query: UnreadNotificationCountQuery, pause });
-  const [, markRead] = useMutation(MarkNotificationReadMutation);
-  const [, markAllRead] = useMutation(MarkAllNotificationsReadMutation);
-  const [, remove] = useMutation(DeleteNotificationMutation);
+  const variables = {
+    first: pageSize,
+    after,
+    unreadOnly,
+    ...(kinds ? { kinds } : {}),
+    ...(archived ? { archived } : {}),
+    ...(snoozed ? { snoozed } : {}),
+  };
+  const [page, refetch] = useQuery({ query: NotificationsQuery, variables, pause });
+  const counts = useNotificationCounts();
+  const actions = useNotificationActions();
 
   // While the next page loads, keep showing the pages already here.
   const shown = useRef(page.data);
@@ -85,10 +164,15 @@ export function useNotifications({ pageSize = 20, unreadOnly = false }: UseNotif
     }, []),
   );
 
+  // A list that failed to load (the network was down) loads again once the stream is back.
+  const failed = page.error !== undefined;
+  useEffect(() => {
+    if (stream.isConnected && failed) refetch({ requestPolicy: 'network-only' });
+  }, [stream.isConnected, failed, refetch]);
+
   const notifications = useMemo(() => connection?.edges.map((edge) => edge.node) ?? [], [connection]);
   const hasMore = connection?.pageInfo.hasNextPage ?? false;
   const endCursor = connection?.pageInfo.endCursor ?? null;
-  const unreadCount = count.data?.unreadNotificationCount ?? 0;
 
   const loadMore = useCallback(() => {
     if (hasMore && endCursor && !page.fetching) setAfter(endCursor);
@@ -96,19 +180,24 @@ export function useNotifications({ pageSize = 20, unreadOnly = false }: UseNotif
 
   return {
     notifications,
-    unreadCount,
-    hasUnread: unreadCount > 0,
+    unreadCount: counts.unread,
+    unseenCount: counts.unseen,
+    unreadByKind: counts.unreadByKind,
+    hasUnread: counts.unread > 0,
     isLoading: (pause || page.fetching) && !shown.current,
     isLoadingMore: page.fetching && after !== null,
-    error: page.error ?? count.error,
+    error: page.error ?? counts.error,
     hasMore,
     loadMore,
     connectionStatus: stream.status,
     isConnected: stream.isConnected,
-    markAsRead: useCallback((id: string): MutationOutcome => markRead({ id }).then(outcome), [markRead]),
-    markAllAsRead: useCallback((): MutationOutcome => markAllRead({}).then(outcome), [markAllRead]),
-    deleteNotification: useCallback((id: string): MutationOutcome => remove({ id }).then(outcome), [remove]),
+    ...actions,
   };
+}
+
+/** What a user should read of a failed request: the server's message, without urql's "[Network]" or "[GraphQL]". */
+export function errorMessage(error: CombinedError): string {
+  return error.graphQLErrors[0]?.message ?? error.networkError?.message ?? error.message.replace(/^\[\w+\] /, '');
 }
 
 function outcome({ error }: { error?: CombinedError }) {

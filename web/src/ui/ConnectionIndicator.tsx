@@ -1,7 +1,7 @@
 import { useNotificationStream } from '../notifications/hooks.ts';
 import { useNow } from './time.ts';
 
-/** Connected / reconnecting in N s / offline, with a button to try now. */
+/** Connected / reconnecting in N s / offline, with a button to try now. Its width holds while it counts down. */
 export function ConnectionIndicator() {
   const { status, retryAt, reconnect } = useNotificationStream();
   const now = useNow(1_000);
@@ -22,7 +22,7 @@ export function ConnectionIndicator() {
         {label}
       </span>
       {status !== 'connected' && status !== 'connecting' && (
-        <button type="button" className="link small" onClick={reconnect}>
+        <button type="button" className="link small nowrap" onClick={reconnect}>
           Reconnect now
         </button>
       )}

@@ -1,6 +1,7 @@
 import { useCallback, useState } from 'react';
 import { useStreamEvents } from '../notifications/NotificationsProvider.tsx';
 import type { StreamEvent } from '../urql/cache.ts';
+import { hidden } from './hidden.ts';
 
 const storageKey = 'tidings:desktop-notifications';
 const supported = typeof window !== 'undefined' && 'Notification' in window;
@@ -19,6 +20,7 @@ export function DesktopNotifications() {
     useCallback(
       (event: StreamEvent) => {
         if (!enabled || event.__typename !== 'NotificationCreated' || !document.hidden) return;
+        if (hidden(event.notification)) return;
         const { notification } = event;
         const shown = new Notification(notification.title, {
           body: notification.body ?? undefined,

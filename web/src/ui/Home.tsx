@@ -1,13 +1,14 @@
-import { useEffect, useId, useRef, useState } from 'react';
+import { useCallback, useEffect, useId, useRef, useState } from 'react';
 import { useQuery } from 'urql';
 import { MeQuery } from '../notifications/documents.ts';
-import { useNotificationStream, useNotifications } from '../notifications/hooks.ts';
+import { useNotificationActions, useNotificationCounts, useNotificationStream } from '../notifications/hooks.ts';
 import { Announcer } from './Announcer.tsx';
 import { BellIcon } from './BellIcon.tsx';
 import { ConnectionIndicator } from './ConnectionIndicator.tsx';
 import { DesktopNotifications } from './DesktopNotifications.tsx';
 import { NotificationPanel } from './NotificationPanel.tsx';
 import { SendForm } from './SendForm.tsx';
+import { Toast } from './Toast.tsx';
 
 const endedBecause: Record<string, string> = {
   SESSION_EXPIRED: 'Your session expired. Sign in again.',
@@ -22,12 +23,14 @@ interface HomeProps {
   onSignOut(reason?: string): Promise<void>;
 }
 
-/** The signed-in page: header with bell and connection, the panel, the send form. */
+/** The signed-in page: header with bell (its badge counts the unseen) and connection, the panel, the send form, toasts. */
 export function Home({ user, onSignOut }: HomeProps) {
   const [open, setOpen] = useState(false);
   const panelId = useId();
   const bell = useRef<HTMLButtonElement>(null);
-  const { unreadCount } = useNotifications();
+  const panel = useRef<HTMLElement>(null);
+  const { unseen } = useNotificationCounts();
+  const { markAllAsSeen } = useNotificationActions();
   const { ended } = useNotificationStream();
   const [me] = useQuery({ query: MeQuery });
   const isAdmin = me.data?.me?.role === 'admin';
@@ -40,10 +43,29 @@ export function Home({ user, onSignOut }: HomeProps) {
     void onSignOut(endedBecause[ended]);
   }, [ended, onSignOut]);
 
-  const close = () => {
+  const close = useCallback(() => {
     setOpen(false);
     bell.current?.focus();
-  };
+  }, []);
+
+  // Opening the bell is seeing what is in it: the badge clears, unread ones stay unread. Only the
+  // opening: a panel left open in a background tab must not clear what arrives later.
+  const unseenNow = useRef(unseen);
+  unseenNow.current = unseen;
+  useEffect(() => {
+    if (open && unseenNow.current > 0) void markAllAsSeen();
+  }, [open, markAllAsSeen]);
+
+  // A click anywhere outside the panel (and its bell) closes it.
+  useEffect(() => {
+    if (!open) return;
+    const onPointerDown = (event: PointerEvent) => {
+      const target = event.target as Node | null;
+      if (target && !panel.current?.contains(target) && !bell.current?.contains(target)) setOpen(false);
+    };
+    document.addEventListener('pointerdown', onPointerDown);
+    return () => document.removeEventListener('pointerdown', onPointerDown);
+  }, [open]);
 
   return (
     <>
@@ -59,17 +81,17 @@ export function Home({ user, onSignOut }: HomeProps) {
             className="bell"
             aria-expanded={open}
             aria-controls={panelId}
-            aria-label={unreadCount > 0 ? `Notifications, ${unreadCount} unread` : 'Notifications'}
+            aria-label={unseen > 0 ? `Notifications, ${unseen} new` : 'Notifications'}
             onClick={() => setOpen(!open)}
           >
             <BellIcon />
-            {unreadCount > 0 && (
-              <span className="badge" data-testid="unread-badge">
-                {unreadCount > 99 ? '99+' : unreadCount}
+            {unseen > 0 && (
+              <span className="badge" data-testid="unseen-badge">
+                {unseen > 99 ? '99+' : unseen}
               </span>
             )}
           </button>
-          {open && <NotificationPanel id={panelId} onClose={close} />}
+          {open && <NotificationPanel ref={panel} id={panelId} onClose={close} />}
         </div>
         <div className="account">
           <span className="muted small account-email">{user.email}</span>
@@ -88,6 +110,7 @@ export function Home({ user, onSignOut }: HomeProps) {
           </p>
         </section>
       </main>
+      <Toast panelOpen={open} onOpen={() => setOpen(true)} />
       <Announcer />
     </>
   );

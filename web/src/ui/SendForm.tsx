@@ -14,15 +14,21 @@ export function SendForm({ isAdmin }: { isAdmin: boolean }) {
     const text = (name: string) => String(form.get(name) ?? '').trim() || undefined;
     const recipientEmail = isAdmin ? text('recipientEmail') : undefined;
     const result = await create({
-      input: { title: text('title') ?? '', body: text('body'), url: text('url'), recipientEmail },
+      input: {
+        title: text('title') ?? '',
+        body: text('body'),
+        url: text('url'),
+        kind: text('kind'),
+        groupKey: text('groupKey'),
+        recipientEmail,
+      },
     });
     if (result.error) {
       setMessage({ kind: 'error', text: result.error.graphQLErrors[0]?.message ?? result.error.message });
       return;
     }
     setMessage({ kind: 'ok', text: recipientEmail ? `Sent to ${recipientEmail}.` : 'Sent to you: watch the bell.' });
-    (formElement.elements.namedItem('title') as HTMLInputElement).value = '';
-    (formElement.elements.namedItem('body') as HTMLTextAreaElement).value = '';
+    formElement.reset();
   }
 
   return (
@@ -50,6 +56,21 @@ export function SendForm({ isAdmin }: { isAdmin: boolean }) {
         </span>
         <input name="url" type="url" placeholder="https://example.com/builds/42" />
       </label>
+      <details className="more-options">
+        <summary>More options</summary>
+        <label>
+          <span>
+            Kind <span className="muted">(a tab of its own; default info)</span>
+          </span>
+          <input name="kind" maxLength={64} pattern="[A-Za-z0-9._\-]+" placeholder="comment" />
+        </label>
+        <label>
+          <span>
+            Group key <span className="muted">(unread ones with the same key count up)</span>
+          </span>
+          <input name="groupKey" maxLength={128} placeholder="comments:post-42" />
+        </label>
+      </details>
       <button type="submit" className="primary" disabled={fetching}>
         {fetching ? 'Sending…' : 'Send'}
       </button>
