@@ -12,7 +12,12 @@ const databaseFree = [
   'tests/layers.test.ts',
   'tests/document-cache.test.ts',
 ];
-const postgresOnly = ['tests/cluster.test.ts', 'tests/group-commit-postgres.test.ts', 'tests/redis-restart.test.ts'];
+const postgresOnly = [
+  'tests/cluster.test.ts',
+  'tests/group-commit-postgres.test.ts',
+  'tests/redis-restart.test.ts',
+  'tests/broadcast-cluster.test.ts',
+];
 // The web client's unit tests: no server, no database, run once.
 const webUnit = 'tests/web/**';
 
