@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Prisma } from '../server/store/db.ts';
 import { signUp, type TestUser } from './helpers/auth.ts';
 import { logOf } from './helpers/events.ts';
 import { codes, gql } from './helpers/graphql.ts';
@@ -540,6 +541,36 @@ describe('kinds and counts', () => {
     expect(replayed.map((event) => event.counts)).toEqual(
       log.map((row) => (row as unknown as { counts: Counts }).counts),
     );
+  });
+
+  it('a user the log stored no inbox state for (as after the upgrade) is counted from the rows, then carried on', async () => {
+    const quin = await signUp(server);
+    await create(quin, { title: 'a', kind: 'mention' });
+    await create(quin, { title: 'b' });
+    await as(quin, 'mutation { markNotificationsSeen { count } }');
+    await server.app.db.prisma.user.update({ where: { id: quin.id }, data: { inbox: Prisma.DbNull } });
+    const expected = {
+      unread: 2,
+      unseen: 0,
+      unreadByKind: [
+        { kind: 'info', unread: 1 },
+        { kind: 'mention', unread: 1 },
+      ],
+    };
+    expect(await countsOf(quin)).toEqual(expected);
+    const events = stream(quin);
+    expect((await next(events, 'NotificationStreamReady')).counts).toEqual(expected);
+    await create(quin, { title: 'c', kind: 'mention' });
+    expect((await next(events, 'NotificationCreated')).counts).toEqual({
+      unread: 3,
+      unseen: 1,
+      unreadByKind: [
+        { kind: 'info', unread: 1 },
+        { kind: 'mention', unread: 2 },
+      ],
+    });
+    expect(await countsOf(quin)).toEqual(await recount(quin));
+    events.dispose();
   });
 
   it('the stream starts with the counts as of its cursor (Ready carries them)', async () => {

@@ -16,6 +16,7 @@ export const countsByKind = `SELECT kind, CAST(COUNT(*) AS INTEGER) AS unread,
 /**
  * The user's last sequence number (the row whose kind is null) and counts, in one statement, so
  * both are read in one snapshot: a stream starts from a cursor and the counts as of that cursor.
+ * Only for a user the event log has stored no inbox state for (see positionAndInbox).
  */
 export const positionAndCounts = `SELECT NULL AS kind, "lastEventSeq" AS unread, 0 AS unseen FROM "user" WHERE id = ?
   UNION ALL ${countsByKind}`;
@@ -39,4 +40,19 @@ export function countsOf(rows: KindCountRow[]): NotificationCounts {
   }
   unreadByKind.sort((a, b) => (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0));
   return { unread, unseen, unreadByKind };
+}
+
+/** The user's last sequence number and the inbox state the event log stored with it (see InboxState). */
+export const positionAndInbox = 'SELECT "lastEventSeq", inbox FROM "user" WHERE id = ?';
+
+export interface PositionRow {
+  lastEventSeq: number | bigint;
+  /** JSON text on SQLite, parsed already on PostgreSQL; null until the log first stores it. */
+  inbox: string | { counts: NotificationCounts } | null;
+}
+
+/** The counts of a user's stored inbox state, or null when none was stored yet. */
+export function storedCounts(row: PositionRow | undefined): NotificationCounts | null {
+  if (!row || row.inbox === null) return null;
+  return (typeof row.inbox === 'string' ? (JSON.parse(row.inbox) as { counts: NotificationCounts }) : row.inbox).counts;
 }

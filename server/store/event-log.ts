@@ -78,6 +78,16 @@ export interface Results {
   preference: KindPreference;
 }
 
+/**
+ * What a batch needs to know of a user besides its sequence: the counts and the muted kinds. The
+ * log stores it with the user's last sequence number in the same transaction as every event, so
+ * it is exactly what the rows would count: every write to notifications comes through here.
+ */
+export interface InboxState {
+  counts: NotificationCounts;
+  muted: string[];
+}
+
 /** A user as a batch finds it after taking the user's lock. */
 export interface UserState {
   seq: number;
@@ -105,10 +115,14 @@ export interface GroupOf {
  * transaction: what each engine implements, synchronously (SQLite) or not (PostgreSQL).
  */
 export interface Statements {
-  /** Takes the write lock of each user (see the top of this module); the last sequence number and muted kinds of each that exists. */
-  lockUsers(userIds: string[]): Map<string, { seq: number; muted: string[] }>;
-  /** The counts of each user (after the locks). */
-  counts(userIds: string[]): Map<string, NotificationCounts>;
+  /**
+   * Takes the write lock of each user (see the top of this module); the last sequence number of
+   * each that exists, and the inbox state the log stored with it (null for a user it never stored
+   * one for: see `recount`).
+   */
+  lockUsers(userIds: string[]): Map<string, { seq: number; inbox: InboxState | null }>;
+  /** Each user's inbox state counted from the rows (after the locks). */
+  recount(userIds: string[]): Map<string, InboxState>;
   /** The notifications with these ids (whoever's they are). */
   find(ids: string[]): Notification[];
   /** For each group, its unread notification that is not hidden, if any (the newest). */
@@ -126,8 +140,8 @@ export interface Statements {
   preference(userId: string, kind: string): PreferenceRow | null;
   /** Stores the user's preference for a kind. */
   savePreference(userId: string, row: PreferenceRow, at: Date): void;
-  /** Appends the events and sets each user's last sequence number. */
-  append(events: EventRow[], lastSeq: Map<string, number>): void;
+  /** Appends the events and sets each user's last sequence number and inbox state as of it. */
+  append(events: EventRow[], users: Map<string, { seq: number; inbox: InboxState }>): void;
 }
 
 type Name = keyof Statements;
@@ -229,10 +243,12 @@ type Step =
  */
 export function* batchOf(changes: Change[]): Batch {
   const locked = yield* ask('lockUsers', usersOf(changes));
-  const counts = locked.size > 0 ? yield* ask('counts', [...locked.keys()]) : new Map<string, NotificationCounts>();
+  const unknown = [...locked].flatMap(([userId, { inbox }]) => (inbox === null ? [userId] : []));
+  const recounted = unknown.length > 0 ? yield* ask('recount', unknown) : new Map<string, InboxState>();
   const users = new Map<string, UserState>();
-  for (const [userId, { seq, muted }] of locked) {
-    users.set(userId, { seq, tally: new Tally(counts.get(userId)), muted: new Set(muted) });
+  for (const [userId, { seq, inbox }] of locked) {
+    const state = inbox ?? recounted.get(userId);
+    users.set(userId, { seq, tally: new Tally(state?.counts), muted: new Set(state?.muted) });
   }
 
   const outcomes: Outcome[] = [];
@@ -267,8 +283,12 @@ export function* batchOf(changes: Change[]): Batch {
     }
   }
   if (events.length > 0) {
-    const lastSeq = new Map(events.map(({ userId, seq }) => [userId, seq]));
-    yield* ask('append', events, lastSeq);
+    const written = new Map<string, { seq: number; inbox: InboxState }>();
+    for (const { userId } of events) {
+      const user = users.get(userId) as UserState;
+      written.set(userId, { seq: user.seq, inbox: { counts: user.tally.counts(), muted: [...user.muted] } });
+    }
+    yield* ask('append', events, written);
   }
   return outcomes;
 }

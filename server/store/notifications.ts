@@ -3,7 +3,14 @@ import type { Notification, Prisma } from '../generated/prisma/sqlite/client.ts'
 import type { Metrics } from '../metrics.ts';
 import type { KindPreference, NotificationAction, NotificationCounts } from '../realtime/events.ts';
 import type { NotificationPubSub } from '../realtime/pubsub.ts';
-import { countsByKind, countsOf, type KindCountRow } from './counts.ts';
+import {
+  countsByKind,
+  countsOf,
+  type KindCountRow,
+  type PositionRow,
+  positionAndInbox,
+  storedCounts,
+} from './counts.ts';
 import type { Database } from './db.ts';
 import { NoSuchRecipient } from './errors.ts';
 import { type BulkOp, EventLog, type PreferenceChange, type PreferenceRow, preferenceDefaults } from './event-log.ts';
@@ -138,7 +145,9 @@ export function createNotificationService(
       return { archivedAt: at, count };
     },
     delete: (userId, id) => log.append({ kind: 'delete', userId, id, at: new Date() }),
-    counts: async (userId) => countsOf(await db.sql.all<KindCountRow>(countsByKind, userId)),
+    counts: async (userId) =>
+      storedCounts(await db.sql.one<PositionRow>(positionAndInbox, userId)) ??
+      countsOf(await db.sql.all<KindCountRow>(countsByKind, userId)),
     async preferences(userId) {
       const [stored, received] = await Promise.all([
         db.prisma.kindPreference.findMany({

@@ -87,10 +87,13 @@ const shown = 'n."archivedAt" IS NULL AND n."snoozedUntil" IS NULL AND n."expire
 
 // The users' row locks, always in id order, so two processes' batches cannot deadlock. NO KEY
 // UPDATE lets others insert rows that reference a user meanwhile.
-// Each user's muted kinds come with the lock: a create of a muted kind goes to the archive.
-const lockUsers = `SELECT u.id, u."lastEventSeq" AS seq,
-    ARRAY(SELECT p.kind FROM kind_preference AS p WHERE p."userId" = u.id AND NOT p."inApp") AS muted
+// The inbox state comes with the lock: a row locked FOR UPDATE is read as its latest committed
+// version, whatever the statement's snapshot (so no statement of its own is needed for it).
+const lockUsers = `SELECT u.id, u."lastEventSeq" AS seq, u.inbox
   FROM "user" AS u WHERE u.id = ANY($1::text[]) ORDER BY u.id FOR NO KEY UPDATE OF u`;
+
+// Only for users the log never stored an inbox state for: a statement of its own after the locks.
+const muted = `SELECT p."userId" AS id, p.kind FROM kind_preference AS p WHERE p."userId" = ANY($1::text[]) AND NOT p."inApp"`;
 
 const preference = `SELECT kind, "inApp", push, desktop, sound FROM kind_preference WHERE "userId" = $1 AND kind = $2`;
 
@@ -136,7 +139,8 @@ const appendEvents = `WITH appended AS (
     SELECT e."userId", e.seq, e.type, e.payload, e."createdAt"
     FROM unnest($1::text[], $2::int[], $3::text[], $4::jsonb[], $5::timestamp[]) AS e ("userId", seq, type, payload, "createdAt")
   )
-  UPDATE "user" AS u SET "lastEventSeq" = c.seq FROM unnest($6::text[], $7::int[]) AS c (id, seq) WHERE u.id = c.id`;
+  UPDATE "user" AS u SET "lastEventSeq" = c.seq, inbox = c.inbox
+  FROM unnest($6::text[], $7::int[], $8::jsonb[]) AS c (id, seq, inbox) WHERE u.id = c.id`;
 
 /**
  * The event log's statements on PostgreSQL (see event-log.ts). A batch of creates costs the same
@@ -183,12 +187,23 @@ function statementsOf(sql: PostgresSql, client: pg.PoolClient): log.Promised<log
     client.query<T>(sql.named(text, values));
   return {
     async lockUsers(userIds) {
-      const locked = await query<{ id: string; seq: number; muted: string[] }>(lockUsers, [userIds]);
-      return new Map(locked.rows.map(({ id, seq, muted }) => [id, { seq, muted }]));
+      const locked = await query<{ id: string; seq: number; inbox: log.InboxState | null }>(lockUsers, [userIds]);
+      return new Map(locked.rows.map(({ id, seq, inbox }) => [id, { seq, inbox }]));
     },
-    async counts(userIds) {
-      const rows = (await query<KindCountRow & { id: string }>(counts, [userIds])).rows;
-      return new Map(userIds.map((id) => [id, countsOf(rows.filter((row) => row.id === id))]));
+    async recount(userIds) {
+      const [rows, mutes] = [
+        (await query<KindCountRow & { id: string }>(counts, [userIds])).rows,
+        (await query<{ id: string; kind: string }>(muted, [userIds])).rows,
+      ];
+      return new Map(
+        userIds.map((id) => [
+          id,
+          {
+            counts: countsOf(rows.filter((row) => row.id === id)),
+            muted: mutes.filter((row) => row.id === id).map((row) => row.kind),
+          },
+        ]),
+      );
     },
     find: async (ids) => (await query<Notification>(find, [ids])).rows,
     findGroups: async (groups) =>
@@ -206,15 +221,16 @@ function statementsOf(sql: PostgresSql, client: pg.PoolClient): log.Promised<log
     async savePreference(userId, { kind, inApp, push, desktop, sound }, at) {
       await query(savePreference, [userId, kind, inApp, push, desktop, sound, at.toISOString()]);
     },
-    async append(events, lastSeq) {
+    async append(events, users) {
       await query(appendEvents, [
         events.map((e) => e.userId),
         events.map((e) => e.seq),
         events.map((e) => e.event.type),
         events.map((e) => JSON.stringify(e.event)),
         events.map((e) => e.at.toISOString()),
-        [...lastSeq.keys()],
-        [...lastSeq.values()],
+        [...users.keys()],
+        [...users.values()].map((user) => user.seq),
+        [...users.values()].map((user) => JSON.stringify(user.inbox)),
       ]);
     },
   };

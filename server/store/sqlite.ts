@@ -106,11 +106,11 @@ const shown = '"archivedAt" IS NULL AND "snoozedUntil" IS NULL AND "expiredAt" I
 export function createSqliteEngine(sql: SqliteSql): log.EventLogEngine {
   const statement = <Params extends unknown[], Row = unknown>(text: string) =>
     sql.connection.prepare<Params, Row>(text);
-  // Kinds hold no newline (schema/validation.ts): it separates the muted ones.
-  const lockedUser = statement<[string, string], { seq: number; muted: string | null }>(
-    `SELECT "lastEventSeq" AS seq,
-      (SELECT group_concat(kind, char(10)) FROM kind_preference WHERE "userId" = ? AND "inApp" = 0) AS muted
-    FROM "user" WHERE id = ?`,
+  const lockedUser = statement<[string], { seq: number; inbox: string | null }>(
+    'SELECT "lastEventSeq" AS seq, inbox FROM "user" WHERE id = ?',
+  );
+  const muted = statement<[string], { kind: string }>(
+    'SELECT kind FROM kind_preference WHERE "userId" = ? AND "inApp" = 0',
   );
   const counts = statement<[string], KindCountRow>(countsByKind);
   const find = statement<[string], NotificationRow>(`SELECT ${columns} FROM notification WHERE id = ?`);
@@ -139,7 +139,9 @@ export function createSqliteEngine(sql: SqliteSql): log.EventLogEngine {
   const insertEvent = statement<[string, number, string, string, string]>(
     'INSERT INTO user_event ("userId", seq, type, payload, "createdAt") VALUES (?, ?, ?, ?, ?)',
   );
-  const setLastSeq = statement<[number, string]>('UPDATE "user" SET "lastEventSeq" = ? WHERE id = ?');
+  const setLastSeq = statement<[number, string, string]>(
+    'UPDATE "user" SET "lastEventSeq" = ?, inbox = ? WHERE id = ?',
+  );
   const preference = statement<[string, string], Record<keyof log.PreferenceRow, unknown>>(
     'SELECT kind, "inApp", push, desktop, sound FROM kind_preference WHERE "userId" = ? AND kind = ?',
   );
@@ -152,14 +154,17 @@ export function createSqliteEngine(sql: SqliteSql): log.EventLogEngine {
   const statements: log.Statements = {
     lockUsers: (userIds) => {
       // BEGIN IMMEDIATE took the database's one write lock already.
-      const locked = new Map<string, { seq: number; muted: string[] }>();
+      const locked = new Map<string, { seq: number; inbox: log.InboxState | null }>();
       for (const id of userIds) {
-        const user = lockedUser.get(id, id);
-        if (user) locked.set(id, { seq: user.seq, muted: user.muted === null ? [] : user.muted.split('\n') });
+        const user = lockedUser.get(id);
+        if (user) locked.set(id, { seq: user.seq, inbox: user.inbox === null ? null : JSON.parse(user.inbox) });
       }
       return locked;
     },
-    counts: (userIds) => new Map(userIds.map((id) => [id, countsOf(counts.all(id))])),
+    recount: (userIds) =>
+      new Map(
+        userIds.map((id) => [id, { counts: countsOf(counts.all(id)), muted: muted.all(id).map((row) => row.kind) }]),
+      ),
     find: (ids) => ids.flatMap((id) => find.all(id).map(notificationOf)),
     findGroups: (groups) =>
       groups.flatMap(({ userId, groupKey }) => findGroup.all(userId, groupKey).map(notificationOf)),
@@ -194,7 +199,7 @@ export function createSqliteEngine(sql: SqliteSql): log.EventLogEngine {
       for (const { userId, seq, event, at } of events) {
         insertEvent.run(userId, seq, event.type, JSON.stringify(event), sqliteDate(at));
       }
-      for (const [userId, seq] of lastSeqs) setLastSeq.run(seq, userId);
+      for (const [userId, { seq, inbox }] of lastSeqs) setLastSeq.run(seq, JSON.stringify(inbox), userId);
     },
   };
 
