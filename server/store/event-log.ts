@@ -23,16 +23,18 @@ import { deleted, eventOfUpdate, folded, Tally, transition, type Update } from '
  * Why cursors are gap-free and commit in user order: every batch begins by taking the write
  * lock of each user it touches (PostgreSQL: the users' rows, FOR NO KEY UPDATE, in id order so two
  * processes' batches cannot deadlock; SQLite: BEGIN IMMEDIATE, the database's one write lock),
- * and holds them until it commits. Only then does it read each user's last sequence number,
- * counts and notifications (in statements of their own after the locks: under READ COMMITTED each
- * statement's snapshot includes every write to those users that committed before ours, and no one
- * else writes them until we commit). Sequence numbers are handed out in the batch, in arrival
+ * and holds them until it commits. The user's last sequence number and inbox state (counts and
+ * muted kinds, stored with that number by the last batch) come with the lock: PostgreSQL reads a
+ * row locked FOR UPDATE as its latest committed version. Everything else (notifications, and the
+ * counts of a user with no stored state) is read in statements of their own after the locks: under
+ * READ COMMITTED each statement's snapshot includes every write to those users that committed
+ * before ours, and no one else writes them until we commit. Sequence numbers are handed out in the batch, in arrival
  * order, only to changes that wrote something, and stored with the events in the same
  * transaction: a batch that rolls back takes its numbers with it, and the next writer of that
  * user cannot read the last number until this one committed. Each change's effect on the counts
- * (inbox.ts, `Tally`) is added to the counts read after the locks, in the same order as the
- * changes are applied. So a user's events become visible in cursor order, without gaps, and each
- * carries the exact counts after it.
+ * (inbox.ts, `Tally`) is added to the counts found after the locks, in the same order as the
+ * changes are applied, and the counts after the last are stored with the last number. So a user's
+ * events become visible in cursor order, without gaps, and each carries the exact counts after it.
  *
  * Group commit: the changes that arrive while a batch is written (or, for the first, in one turn
  * of the event loop) make the next batch, so a commit is paid once for many changes. One batch is
