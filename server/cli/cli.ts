@@ -6,7 +6,7 @@ import type { Auth } from '../auth/auth.ts';
 import { usersWhoCanSignIn } from '../auth/credentials.ts';
 import { allScopes, parseScopes, permissionsOf, type Scope, serviceUserEmail } from '../auth/scopes.ts';
 import { type Config, ConfigError, loadConfig, minPasswordLength } from '../config.ts';
-import { validNotification } from '../schema/validation.ts';
+import { checkTopic, validNotification } from '../schema/validation.ts';
 import type { Database, PrismaClient as Db } from '../store/db.ts';
 
 // The heavy modules (Prisma, Better Auth, the schema) are imported by the commands that need
@@ -163,7 +163,7 @@ async function notify(args: string[]) {
   }
   const title = required(values.title, '--title');
   const content = { title, body: values.body, url: values.url, kind: values.kind };
-  if (values.topic !== undefined) checkTopicName(values.topic);
+  if (values.topic !== undefined) checkTopic(values.topic, '--topic');
   // Checked before anything is opened, so a mistake is reported at once (the recipient is found below).
   const checked = validNotification({ ...content, recipientId: '' });
   return withServices(async ({ auth, db, database, config }) => {
@@ -205,13 +205,6 @@ function sentToMany(
 ) {
   const muted = skipped > 0 ? `; ${skipped} muted its kind and got it in their archive` : '';
   return `${serverUrl ? 'Sent' : 'Stored'} batch ${batchId}: ${count} recipient${count === 1 ? '' : 's'}${muted}${serverUrl ? ` through ${serverUrl}` : ''}`;
-}
-
-/** A topic name as the API takes it (schema/validation.ts). */
-function checkTopicName(topic: string) {
-  if (!/^[A-Za-z0-9._:-]{1,128}$/.test(topic)) {
-    throw new UsageError('--topic must be 1 to 128 letters, digits, dots, dashes, underscores or colons.');
-  }
 }
 
 /** Sends one notification through the running server; its id. */

@@ -154,7 +154,7 @@ export function createNotificationService(
           where: { userId },
           select: { kind: true, inApp: true, push: true, desktop: true, sound: true },
         }),
-        db.sql.all<{ kind: string }>('SELECT DISTINCT kind FROM notification WHERE "recipientId" = ?', userId),
+        db.prisma.notification.findMany({ where: { recipientId: userId }, distinct: ['kind'], select: { kind: true } }),
       ]);
       const byKind = new Map<string, PreferenceRow>(
         received.map(({ kind }) => [kind, { kind, ...preferenceDefaults }]),
