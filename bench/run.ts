@@ -11,7 +11,8 @@
  *   --postgres                  run the steps on PostgreSQL + Redis instead of SQLite
  *   --no-baseline               Tidings only
  *   --no-mutation-path          skip the mutation-path measurement on both engines
- *   --profile <dir>             CPU profiles of each Tidings step: opening, and steady + saturation
+ *   --profile <dir>             CPU profiles of each Tidings step (opening, and steady + saturation)
+ *                               and of each engine's mutation-path closed loop
  *   --heap-snapshots <dir>      heap snapshots of each server before and after opening its streams
  *   --out <dir>                 where results go (default bench/results)
  */
@@ -199,11 +200,16 @@ async function main() {
           line.phase(`${label} warm-up`);
           await generator.request<PhaseResult>({ type: 'saturate', callers: options.callers, seconds: 2 });
           line.phase(`${label} closed loop, ${options.callers} callers`);
+          if (options.profileDir) await server.profile(null);
           const result = await generator.request<PhaseResult>({
             type: 'saturate',
             callers: options.callers,
             seconds: options.saturateSeconds,
           });
+          if (options.profileDir) {
+            mkdirSync(options.profileDir, { recursive: true });
+            await server.profile(path.join(options.profileDir, `tidings-mutation-path-${engine}.cpuprofile`));
+          }
           mutationPath.push({ engine, streams: 1000, callers: options.callers, result });
           line.log(
             `${label} ${(result.sent / result.seconds) | 0} mutations/s, p99 ${result.latency.p99} ms to both streams, lost ${result.lost}`,

@@ -1,15 +1,17 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCredentialChecker } from '../server/auth/credentials.ts';
 import { connectDatabase } from '../server/store/db.ts';
 import { createNotificationService } from '../server/store/notifications.ts';
-import { signUp } from './helpers/auth.ts';
+import { createApiKey, signUp } from './helpers/auth.ts';
 import { expectRefusedAlone, logOf, sql, transactionsOf } from './helpers/events.ts';
 import { notify } from './helpers/graphql.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
 import { subscribe } from './helpers/sse.ts';
 
-// The group commit's PostgreSQL cases: a batch waiting on a user's row lock, a row the database
-// refuses inside a batch, a burst larger than one batch. Only the PostgreSQL project runs this
+// The group commit's PostgreSQL cases: a batch waiting on a user's row lock, batches in flight
+// side by side, a row the database refuses inside a batch, a burst larger than one batch, and the
+// API-key reads that share a statement. Only the PostgreSQL project runs this
 // file (tests/vitest.config.ts).
 
 let server: TestServer;
@@ -35,7 +37,7 @@ describe('group commit on PostgreSQL', () => {
     // Another process' write holds Alice's row lock; a mark-all-read queues behind it, then a
     // batch of creates queues behind the mark-all-read. PostgreSQL grants the lock in that order.
     // The mark-all-read comes from a second writer on the database (another instance, as far as
-    // PostgreSQL can tell): one instance writes one batch at a time.
+    // PostgreSQL can tell), so the creates queue behind it whatever this instance has in flight.
     const holder = new pg.Client({ connectionString: server.config.databaseUrl });
     await holder.connect();
     await holder.query('BEGIN');
@@ -59,6 +61,67 @@ describe('group commit on PostgreSQL', () => {
       [7, 'NotificationCreated', 2],
       [8, 'NotificationCreated', 3],
     ]);
+  });
+
+  it('a batch waiting for one user does not hold up the others; the waiting user keeps arrival order', async () => {
+    const [alice, bob] = [await signUp(server), await signUp(server)];
+    const lockWaits = async () =>
+      (
+        await sql<{ n: number }>(
+          server,
+          `SELECT COUNT(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+        )
+      )[0]?.n;
+    const holder = new pg.Client({ connectionString: server.config.databaseUrl });
+    await holder.connect();
+    await holder.query('BEGIN');
+    await holder.query('SELECT id FROM "user" WHERE id = $1 FOR NO KEY UPDATE', [alice.id]);
+    try {
+      const first = create(alice.id, 'a1');
+      await expect.poll(lockWaits).toBe(1);
+      const second = create(alice.id, 'a2');
+      await expect.poll(lockWaits).toBe(2);
+      // With one batch in flight, Bob's create would wait behind Alice's lock.
+      const forBob = await create(bob.id, 'b1');
+      expect(forBob.title).toBe('b1');
+      await holder.query('COMMIT');
+      await Promise.all([first, second]);
+    } finally {
+      await holder.end();
+    }
+    expect((await logOf(server, alice)).map((row) => [row.seq, row.type])).toEqual([
+      [1, 'NotificationCreated'],
+      [2, 'NotificationCreated'],
+    ]);
+    const titles = await server.app.db.prisma.notification.findMany({
+      where: { recipientId: alice.id },
+      orderBy: { createdAt: 'asc' },
+      select: { title: true },
+    });
+    expect(titles.map((row) => row.title)).toEqual(['a1', 'a2']);
+  });
+
+  it('the API-key reads of one turn of the event loop share one statement and answer each key', async () => {
+    const users = await Promise.all(Array.from({ length: 3 }, () => signUp(server)));
+    const keys = await Promise.all(users.map((user) => createApiKey(server, user)));
+    const pool = (server.app.db.sql as unknown as { pool: pg.Pool }).pool;
+    const query = pool.query.bind(pool);
+    let statements = 0;
+    pool.query = ((...args: Parameters<typeof query>) => {
+      statements++;
+      return query(...args);
+    }) as typeof pool.query;
+    try {
+      const asked = [...keys, ...keys, { 'x-api-key': 'tidings_not_a_key' }];
+      const credentials = createCredentialChecker({ auth: server.app.auth, db: server.app.db });
+      const owners = await Promise.all(asked.map((headers) => credentials.apiKey(headers['x-api-key'] as string)));
+      expect(owners.map((owner) => owner?.userId ?? null)).toEqual(
+        [...users, ...users, null].map((u) => u?.id ?? null),
+      );
+      expect(statements).toBe(1);
+    } finally {
+      pool.query = query;
+    }
   });
 
   it('a create the database refuses fails alone; the others of its batch commit in order, gap-free', async () => {

@@ -10,7 +10,8 @@ import { type Permissions, serviceUserEmail } from './scopes.ts';
  * key of Better Auth's API-key plugin. It exists because Better Auth's own checks are too slow
  * for the path of every request and every stream open: `getSession` cost about 3.5 ms of CPU
  * (two Prisma queries and its endpoint machinery), and `verifyApiKey` writes the key's row on
- * every call. Each check here is one indexed read on the engine's raw connection (db.ts).
+ * every call. Each check here is one indexed read on the engine's raw connection (db.ts; on
+ * PostgreSQL the key reads of one event-loop turn share one statement, `Sql.oneBy`).
  *
  * It must answer exactly as Better Auth does: tests/credentials-contract.test.ts runs every
  * credential state (valid, expired, in the refresh window, signed out, user banned, key disabled,
@@ -186,8 +187,8 @@ function createApiKeyVerifier({ auth, db }: { auth: Auth; db: Database }) {
 
   return async (key: string): Promise<CredentialOwner | null> => {
     const hashed = createHash('sha256').update(key).digest('base64url');
-    const row = await db.sql.one<KeyRow>(
-      'SELECT k.id, k.enabled, k."expiresAt", k.remaining, k."lastRequest", k.permissions, u.id AS "userId", u.role, u.banned, u."banExpires" FROM apikey k JOIN "user" u ON u.id = k."referenceId" WHERE k.key = ?',
+    const row = await db.sql.oneBy<KeyRow>(
+      'SELECT k.key AS "by", k.id, k.enabled, k."expiresAt", k.remaining, k."lastRequest", k.permissions, u.id AS "userId", u.role, u.banned, u."banExpires" FROM apikey k JOIN "user" u ON u.id = k."referenceId" WHERE k.key = ?',
       hashed,
     );
     if (!row) return null;

@@ -37,8 +37,12 @@ import { deleted, eventOfUpdate, folded, Tally, transition, type Update } from '
  * events become visible in cursor order, without gaps, and each carries the exact counts after it.
  *
  * Group commit: the changes that arrive while a batch is written (or, for the first, in one turn
- * of the event loop) make the next batch, so a commit is paid once for many changes. One batch is
- * in flight at a time, in arrival order. A change that fails on its own (NotFound, no such
+ * of the event loop) make the next batch, so a commit is paid once for many changes. On SQLite one
+ * batch is in flight at a time, in arrival order. On PostgreSQL a few are (`inFlight`), so one
+ * batch's round trips overlap another's: the user locks order them exactly as they order two
+ * processes' batches (a later batch that touches a user waits for the earlier one's commit, and
+ * reads its sequence number after it), and a stream that receives a user's events out of order
+ * repairs the gap from the log (realtime/streams.ts). A change that fails on its own (NotFound, no such
  * recipient) fails alone inside its batch; a batch whose transaction fails as a whole is rolled
  * back and written again one change at a time, so only the change the database refuses fails; a
  * batch the engine finds busy (SQLite: Prisma's connection holds the write lock) waits a turn of
@@ -192,6 +196,11 @@ export interface EventLogEngine {
   write(changes: Change[]): Promise<Outcome[]>;
   /** The most changes one transaction takes; the rest wait for the next. */
   readonly maxBatch: number;
+  /**
+   * How many batches may be in flight at once (default 1). More than one is sound only where the
+   * locks order them, as between two processes (PostgreSQL): see the top of this module.
+   */
+  readonly inFlight?: number;
 }
 
 /** A batch's transaction failed as a whole; `then` says what may be done about it. */
@@ -473,7 +482,9 @@ export interface EventLogOptions {
 /** The group-commit queue in front of an engine (see the top of this module). */
 export class EventLog {
   #queue: Pending[] = [];
-  #writing = false;
+  /** Drains running, and whether one is about to start. */
+  #drains = 0;
+  #scheduled = false;
   readonly #engine: EventLogEngine;
   readonly #pubsub: NotificationPubSub;
   readonly #metrics: Metrics | undefined;
@@ -496,14 +507,19 @@ export class EventLog {
         resolve: resolve as (result: unknown) => void,
         reject,
       });
-      if (this.#writing) return;
-      this.#writing = true;
+      if (this.#scheduled || this.#drains >= (this.#engine.inFlight ?? 1)) return;
+      this.#scheduled = true;
       // Yield once, so the changes of this event-loop turn join the first batch.
-      setImmediate(() => void this.#drain());
+      setImmediate(() => {
+        this.#scheduled = false;
+        void this.#drain();
+      });
     });
   }
 
+  /** Takes batches off the queue until it is empty; up to `inFlight` of these run at once. */
   async #drain() {
+    this.#drains++;
     try {
       while (this.#queue.length > 0) {
         const batch = this.#queue.splice(0, this.#engine.maxBatch);
@@ -514,7 +530,7 @@ export class EventLog {
         }
       }
     } finally {
-      this.#writing = false;
+      this.#drains--;
     }
   }
 

@@ -36,6 +36,11 @@ export class SqliteSql {
     return this.statement(text).get(...params) as T | undefined;
   }
 
+  /** The row a read by one key finds (`text` ends in `WHERE <column> = ?`): one statement, as `one`. */
+  async oneBy<T>(text: string, key: string): Promise<T | undefined> {
+    return this.statement(text).get(key) as T | undefined;
+  }
+
   async close() {
     if (this.connection.open) this.connection.close();
   }
