@@ -5,6 +5,8 @@
  *
  *   GET  /events?user=<id>   opens a stream (text/event-stream), first a ready event
  *   POST /publish            {"userId": "...", "title": "..."}: one event to each of that user's streams
+ *   POST /broadcast          {"title": "..."}: one event to every user with an open stream, each
+ *                            with its own id and sequence, as Tidings' createNotifications does
  *
  * Its events have the shape of a Tidings `NotificationCreated` result, so both sides put about the
  * same bytes on the wire. Prints `{"listening": "<url>"}` once it listens.
@@ -40,27 +42,45 @@ const server = createServer((req, res) => {
     });
     req.on('end', () => {
       const { userId, title } = JSON.parse(body) as { userId: string; title: string };
-      const seq = (sequences.get(userId) ?? 0) + 1;
-      sequences.set(userId, seq);
-      const result = {
-        data: {
-          notificationEvents: {
-            __typename: 'NotificationCreated',
-            cursor: String(seq),
-            unreadCount: seq,
-            notification: { id: randomUUID(), title },
-          },
-        },
-        extensions: { cursor: String(seq) },
-      };
-      const frame = `id: ${seq}\nevent: next\ndata: ${JSON.stringify(result)}\n\n`;
-      for (const stream of streams.get(userId) ?? []) stream.write(frame);
+      publish(userId, title);
       res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+    return;
+  }
+  if (req.method === 'POST' && url.pathname === '/broadcast') {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => {
+      body += chunk;
+    });
+    req.on('end', () => {
+      const { title } = JSON.parse(body) as { title: string };
+      for (const userId of streams.keys()) publish(userId, title);
+      res.writeHead(200, { 'content-type': 'application/json' }).end(`{"count":${streams.size}}`);
     });
     return;
   }
   res.writeHead(404).end();
 });
+
+/** One event to each stream of `userId`: serialized once, written to each. */
+function publish(userId: string, title: string) {
+  const seq = (sequences.get(userId) ?? 0) + 1;
+  sequences.set(userId, seq);
+  const result = {
+    data: {
+      notificationEvents: {
+        __typename: 'NotificationCreated',
+        cursor: String(seq),
+        unreadCount: seq,
+        notification: { id: randomUUID(), title },
+      },
+    },
+    extensions: { cursor: String(seq) },
+  };
+  const frame = `id: ${seq}\nevent: next\ndata: ${JSON.stringify(result)}\n\n`;
+  for (const stream of streams.get(userId) ?? []) stream.write(frame);
+}
 
 server.listen(0, '127.0.0.1', () => {
   const { port } = server.address() as AddressInfo;

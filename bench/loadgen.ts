@@ -23,6 +23,7 @@ export type Command =
   | { type: 'open'; streamsPerUser: number; concurrency: number }
   | { type: 'steady'; rate: number; seconds: number }
   | { type: 'saturate'; callers: number; seconds: number }
+  | { type: 'broadcast'; rate: number; seconds: number; everySeconds: number }
   | { type: 'close' };
 
 export interface OpenResult {
@@ -60,7 +61,30 @@ export interface PhaseResult {
   generatorCpu: number;
 }
 
-export type Reply = OpenResult | PhaseResult | { type: 'closed' } | { type: 'error'; message: string };
+/** The broadcast phase: one event to every user every few seconds while user events flow at a steady rate. */
+export interface BroadcastResult {
+  type: 'broadcast';
+  /** Broadcasts answered without errors, and those that failed. */
+  broadcasts: number;
+  broadcastErrors: number;
+  /** Users the server said each broadcast reached (Tidings: createNotifications' count). */
+  recipients: number;
+  /** Per broadcast: request start to its arrival at the last open stream, ms. */
+  delivery: LatencySummary;
+  /** Per broadcast: request start to the server's answer, ms. */
+  answered: LatencySummary;
+  /** Broadcast events a stream should have received and did not. */
+  lost: number;
+  /** The user events sent meanwhile. */
+  userEvents: PhaseResult;
+}
+
+export type Reply =
+  | OpenResult
+  | PhaseResult
+  | BroadcastResult
+  | { type: 'closed' }
+  | { type: 'error'; message: string };
 
 export interface Progress {
   type: 'progress';
@@ -85,6 +109,8 @@ interface StreamState {
   ended: boolean;
   lastSeq: number;
   received: number;
+  /** Broadcast events received in this phase. */
+  broadcasts: number;
   buffer: string;
 }
 
@@ -95,6 +121,7 @@ interface Pending {
 
 const subscription = /* GraphQL */ `subscription { notificationEvents { __typename cursor unreadCount ... on NotificationCreated { notification { id title } } } }`;
 const mutation = /* GraphQL */ `mutation ($r: ID!, $t: String!) { createNotification(input: { recipientId: $r, title: $t }) { id } }`;
+const broadcastMutation = /* GraphQL */ `mutation ($t: String!) { createNotifications(input: { allUsers: true, title: $t }) { count } }`;
 const clockTicks = 100; // USER_HZ on Linux
 
 let target: TargetKind = 'tidings';
@@ -151,6 +178,8 @@ async function handle(command: Command): Promise<Reply> {
       return steady(command.rate, command.seconds);
     case 'saturate':
       return saturate(command.callers, command.seconds);
+    case 'broadcast':
+      return broadcastPhase(command.rate, command.seconds, command.everySeconds);
     case 'close':
       for (const stream of streams) {
         stream.ended = true;
@@ -178,6 +207,7 @@ async function openAll(perUser: number, concurrency: number): Promise<OpenResult
         ended: false,
         lastSeq: 0,
         received: 0,
+        broadcasts: 0,
         buffer: '',
       };
       user.streams.push(stream);
@@ -275,17 +305,34 @@ function openStream(stream: StreamState) {
   req.end(body);
 }
 
-/** One SSE event: the stream's Ready, a marked benchmark event, a heartbeat or a comment. */
+/** Checks a benchmark event's cursor against the stream's last: each user's events come in order, without gaps. */
+function inOrder(stream: StreamState, block: string) {
+  if (!block.startsWith('id: ')) return;
+  const seq = Number.parseInt(block.slice(4), 10);
+  if (seq !== stream.lastSeq + 1) outOfOrder++;
+  stream.lastSeq = seq;
+}
+
+/** One SSE event: the stream's Ready, a marked benchmark event (b: one user's, c: a broadcast), a heartbeat or a comment. */
 function onBlock(stream: StreamState, block: string, now: number) {
   if (block.startsWith(':')) return;
+  const broadcast = block.indexOf('"title":"c');
+  if (broadcast !== -1) {
+    inOrder(stream, block);
+    stream.broadcasts++;
+    delivered++;
+    const k = Number.parseInt(block.slice(broadcast + 10), 10);
+    const entry = broadcastsPending.get(k);
+    if (entry && --entry.remaining === 0) {
+      broadcastsPending.delete(k);
+      broadcastDeliveries.push(now - entry.start);
+    }
+    return;
+  }
   const marker = block.indexOf('"title":"b');
   if (marker !== -1) {
     const k = Number.parseInt(block.slice(marker + 10), 10);
-    if (block.startsWith('id: ')) {
-      const seq = Number.parseInt(block.slice(4), 10);
-      if (seq !== stream.lastSeq + 1) outOfOrder++;
-      stream.lastSeq = seq;
-    }
+    inOrder(stream, block);
     stream.received++;
     delivered++;
     if (recording) windowDeliveries++;
@@ -420,13 +467,21 @@ async function endPhase(window: Window, sent: number): Promise<PhaseResult> {
   };
 }
 
-/** Open loop: `rate` events a second, whatever the server's answers, for `seconds`. */
-async function steady(rate: number, seconds: number): Promise<PhaseResult> {
-  const window = beginPhase();
+/**
+ * Open loop: `rate` events a second, whatever the server's answers, for `seconds`. `onTick` is
+ * called with the time since the window began at each tick of the sending loop (the broadcast phase).
+ */
+async function steady(
+  rate: number,
+  seconds: number,
+  onTick?: (elapsedMs: number) => void,
+  window = beginPhase(),
+): Promise<PhaseResult> {
   let sent = 0;
   const total = Math.round(rate * seconds);
   await new Promise<void>((resolve) => {
     const timer = setInterval(() => {
+      onTick?.(performance.now() - window.start);
       const due = Math.min(total, Math.floor(((performance.now() - window.start) / 1000) * rate));
       while (sent < due) {
         sent++;
@@ -444,6 +499,97 @@ async function steady(rate: number, seconds: number): Promise<PhaseResult> {
     await sleep(5);
   }
   return endPhase(window, sent);
+}
+
+const broadcastsPending = new Map<number, Pending>();
+let broadcastDeliveries: number[] = [];
+let nextBroadcast = 0;
+
+/**
+ * The broadcast phase: user events at `rate` a second for `seconds`, and one broadcast to every
+ * user at the start and every `everySeconds` (Tidings: `createNotifications(allUsers: true)` with
+ * the API key; the baseline: POST /broadcast). Each broadcast is timed from just before its request
+ * to its arrival at the last open stream.
+ */
+async function broadcastPhase(rate: number, seconds: number, everySeconds: number): Promise<BroadcastResult> {
+  const window = beginPhase();
+  broadcastsPending.clear();
+  broadcastDeliveries = [];
+  for (const stream of streams) stream.broadcasts = 0;
+  const answers: number[] = [];
+  const requests: Promise<void>[] = [];
+  let started = 0;
+  let answered = 0;
+  let failed = 0;
+  let recipients = 0;
+  const total = Math.max(1, Math.ceil(seconds / everySeconds));
+  const broadcastNext = async () => {
+    const k = nextBroadcast++;
+    const start = performance.now();
+    broadcastsPending.set(k, { start, remaining: streams.filter((s) => s.ready && !s.ended).length });
+    const tidings = target === 'tidings';
+    const { status, text } = await post(
+      tidings ? '/graphql' : '/broadcast',
+      JSON.stringify(tidings ? { query: broadcastMutation, variables: { t: `c${k}` } } : { title: `c${k}` }),
+    );
+    const count = Number(/"count":(\d+)/.exec(text)?.[1] ?? Number.NaN);
+    if (status !== 200 || text.includes('"errors"') || !Number.isFinite(count)) {
+      process.stderr.write(`broadcast failed: ${status} ${text.slice(0, 300)}\n`);
+      broadcastsPending.delete(k);
+      failed++;
+      return;
+    }
+    answers.push(performance.now() - start);
+    recipients = count;
+    answered++;
+  };
+  const userEvents = await steady(
+    rate,
+    seconds,
+    (elapsed) => {
+      while (started < total && elapsed >= started * everySeconds * 1000) {
+        started++;
+        requests.push(broadcastNext());
+      }
+    },
+    window,
+  );
+  await Promise.all(requests);
+  const deadline = performance.now() + 15_000;
+  while (broadcastsPending.size > 0 && performance.now() < deadline) await sleep(20);
+  let lost = 0;
+  for (const stream of streams) if (!stream.ended) lost += Math.max(0, answered - stream.broadcasts);
+  return {
+    type: 'broadcast',
+    broadcasts: answered,
+    broadcastErrors: failed,
+    recipients,
+    delivery: summarize(broadcastDeliveries),
+    answered: summarize(answers),
+    lost,
+    userEvents,
+  };
+}
+
+/** POSTs `body` to the target (with the API key for Tidings) and reads the whole answer. */
+function post(path: string, body: string): Promise<{ status: number; text: string }> {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (target === 'tidings') headers['x-api-key'] = apiKey;
+  return new Promise((resolve) => {
+    const req = request(
+      { host: baseUrl.hostname, port: baseUrl.port, path, method: 'POST', headers, agent },
+      (response) => {
+        let text = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => {
+          text += chunk;
+        });
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, text }));
+      },
+    );
+    req.on('error', (error) => resolve({ status: 0, text: error.message }));
+    req.end(body);
+  });
 }
 
 /** Closed loop: `callers` concurrent senders, each sending its next event as soon as the last is answered. */

@@ -1,5 +1,5 @@
 /** The bench's results as a markdown table and an SVG chart (drawn by hand: no chart library). */
-import type { PhaseResult, TargetKind } from './loadgen.ts';
+import type { BroadcastResult, PhaseResult, TargetKind } from './loadgen.ts';
 import { ratio } from './stats.ts';
 
 export interface StepResult {
@@ -16,12 +16,22 @@ export interface StepResult {
   /** The server's event-loop delay during the steady phase: its longest stall. */
   steadyLoopDelayMs: { p99: number; max: number };
   saturation: PhaseResult;
+  /** The broadcast phase (absent in runs before it existed, or with --broadcast-seconds 0). */
+  broadcast?: BroadcastResult;
 }
 
 export interface RunResult {
   date: string;
   machine: { cpu: string; cores: number; memoryGB: number; node: string; os: string; loadAverage: number[] };
-  options: { rate: number; seconds: number; saturateSeconds: number; callers: number; engine: string };
+  options: {
+    rate: number;
+    seconds: number;
+    saturateSeconds: number;
+    callers: number;
+    engine: string;
+    broadcastSeconds?: number;
+    broadcastEvery?: number;
+  };
   durationSeconds: number;
   steps: StepResult[];
   mutationPath: { engine: string; streams: number; callers: number; result: PhaseResult }[];
@@ -29,6 +39,9 @@ export interface RunResult {
 
 /** The targets of issue #5, as ratios to the baseline measured in the same run. */
 export const targets = { memory: 1.5, p99: 2, saturation: 0.5 };
+
+/** The broadcast phase's targets (the reach issue): absolute, in ms. */
+export const broadcastTargets = { deliveredWithinMs: 1000, userEventP99Ms: 250 };
 
 const fmt = (value: number | null | undefined, digits = 0) =>
   value == null || !Number.isFinite(value)
@@ -80,6 +93,27 @@ export function markdownReport(run: RunResult, chartFile: string): string {
       const saturation = ratio(tidings.saturation.userEventsPerSecond, baseline.saturation.userEventsPerSecond);
       lines.push(
         `| ${fmt(n)} | ${fmt(rss, 2)}×, ${fmt(heap, 2)}× ${memoryMet ? '(met)' : '(**missed**)'} | ${verdict(p99, p99 !== null && p99 <= targets.p99)} | ${verdict(saturation, saturation !== null && saturation >= targets.saturation)} | ${bottleneck(tidings.saturation)} (Tidings), ${bottleneck(baseline.saturation)} (baseline) |`,
+      );
+    }
+  }
+  const broadcasts = run.steps.filter((step) => step.broadcast);
+  if (broadcasts.length) {
+    lines.push(
+      '',
+      `The broadcast phase: one event to every user every ${run.options.broadcastEvery ?? 2} s (Tidings: \`createNotifications(allUsers: true)\` with an API key) for ${run.options.broadcastSeconds ?? 10} s, while user events flow at ${rate}/s; a broadcast is timed from just before its request to its arrival at the last open stream (targets: the last stream within ${broadcastTargets.deliveredWithinMs / 1000} s, user-event p99 ≤ ${broadcastTargets.userEventP99Ms} ms):`,
+      '',
+      '| streams | server | users per broadcast | broadcast answered p50 / max | broadcast at the last stream p50 / max | user events p50 / p99 / max meanwhile | lost or failed |',
+      '| ---: | --- | ---: | ---: | ---: | ---: | ---: |',
+    );
+    for (const step of broadcasts) {
+      const b = step.broadcast as BroadcastResult;
+      const u = b.userEvents.latency;
+      const name = step.target === 'tidings' ? `Tidings (${step.engine})` : 'raw Node SSE';
+      const judged = step.target === 'tidings';
+      const delivered = `${fmt(b.delivery.p50, 0)} / ${fmt(b.delivery.max, 0)} ms${judged ? (b.delivery.count > 0 && b.delivery.max <= broadcastTargets.deliveredWithinMs ? ' (met)' : ' (**missed**)') : ''}`;
+      const userP99 = `${fmt(u.p50, 1)} / ${fmt(u.p99, 1)} / ${fmt(u.max, 1)} ms${judged ? (u.p99 <= broadcastTargets.userEventP99Ms ? ' (met)' : ' (**missed**)') : ''}`;
+      lines.push(
+        `| ${fmt(step.streams)} | ${name} | ${fmt(b.recipients)} | ${fmt(b.answered.p50, 0)} / ${fmt(b.answered.max, 0)} ms | ${delivered} | ${userP99} | ${fmt(b.lost + b.broadcastErrors + b.userEvents.lost + b.userEvents.outOfOrder)} |`,
       );
     }
   }

@@ -8,6 +8,8 @@
  *   --seconds 10                length of the steady phase
  *   --saturate-seconds 8        length of the closed-loop phase
  *   --callers 32                concurrent senders in the closed loop
+ *   --broadcast-seconds 10      length of the broadcast phase: one event to every user every
+ *                               2 s (--broadcast-every) while the steady rate flows; 0 skips it
  *   --postgres                  run the steps on PostgreSQL + Redis instead of SQLite
  *   --no-baseline               Tidings only
  *   --no-mutation-path          skip the mutation-path measurement on both engines
@@ -20,7 +22,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Command, OpenResult, PhaseResult, Progress, Reply, TargetKind } from './loadgen.ts';
+import type { BroadcastResult, Command, OpenResult, PhaseResult, Progress, Reply, TargetKind } from './loadgen.ts';
 import { chartSvg, markdownReport, type RunResult, type StepResult } from './report.ts';
 import { type Engine, postgresAvailable, type ServerUnderTest, startBaseline, startTidings } from './servers.ts';
 
@@ -30,6 +32,8 @@ interface Options {
   seconds: number;
   saturateSeconds: number;
   callers: number;
+  broadcastSeconds: number;
+  broadcastEvery: number;
   engine: Engine;
   baseline: boolean;
   mutationPath: boolean;
@@ -45,6 +49,8 @@ function parseArgs(argv: string[]): Options {
     seconds: 10,
     saturateSeconds: 8,
     callers: 32,
+    broadcastSeconds: 10,
+    broadcastEvery: 2,
     engine: 'sqlite',
     baseline: true,
     mutationPath: true,
@@ -64,6 +70,7 @@ function parseArgs(argv: string[]): Options {
       if (!Number.isFinite(n) || n <= 0) throw new Error(`${arg}: not a positive number: ${raw}`);
       return n;
     };
+    const nonNegative = (raw: string) => (Number(raw) === 0 ? 0 : positive(raw));
     if (arg === '--streams')
       options.streams = value()
         .split(',')
@@ -72,6 +79,8 @@ function parseArgs(argv: string[]): Options {
     else if (arg === '--seconds') options.seconds = positive(value());
     else if (arg === '--saturate-seconds') options.saturateSeconds = positive(value());
     else if (arg === '--callers') options.callers = Math.round(positive(value()));
+    else if (arg === '--broadcast-seconds') options.broadcastSeconds = nonNegative(value());
+    else if (arg === '--broadcast-every') options.broadcastEvery = positive(value());
     else if (arg === '--postgres') options.engine = 'postgresql';
     else if (arg === '--no-baseline') options.baseline = false;
     else if (arg === '--no-mutation-path') options.mutationPath = false;
@@ -231,6 +240,8 @@ async function main() {
         saturateSeconds: options.saturateSeconds,
         callers: options.callers,
         engine: options.engine,
+        broadcastSeconds: options.broadcastSeconds,
+        broadcastEvery: options.broadcastEvery,
       },
       durationSeconds: Math.round((Date.now() - began) / 1000),
       steps,
@@ -297,6 +308,16 @@ async function runStep(
   if (profiling && options.profileDir) {
     await server.profile(path.join(options.profileDir, `tidings-${options.engine}-${n}-events.cpuprofile`));
   }
+  let broadcast: BroadcastResult | undefined;
+  if (options.broadcastSeconds > 0) {
+    phase(`broadcast to every user every ${options.broadcastEvery} s, ${options.rate}/s user events`);
+    broadcast = await generator.request<BroadcastResult>({
+      type: 'broadcast',
+      rate: options.rate,
+      seconds: options.broadcastSeconds,
+      everySeconds: options.broadcastEvery,
+    });
+  }
   return {
     target,
     engine: target === 'tidings' ? options.engine : null,
@@ -314,6 +335,7 @@ async function runStep(
     steady,
     steadyLoopDelayMs: { p99: steadyLoopDelay.p99, max: steadyLoopDelay.max },
     saturation,
+    ...(broadcast ? { broadcast } : {}),
   };
 }
 
@@ -324,6 +346,11 @@ function summaryOf(step: StepResult) {
     `steady p99 ${step.steady.latency.p99} ms (server loop delay max ${step.steadyLoopDelayMs.max} ms)`,
     `saturation ${step.saturation.userEventsPerSecond} user events/s (server CPU ${Math.round(step.saturation.serverCpu * 100)} %, generator ${Math.round(step.saturation.generatorCpu * 100)} %)`,
     `lost ${step.steady.lost + step.saturation.lost}`,
+    ...(step.broadcast
+      ? [
+          `broadcasts to the last stream in ${step.broadcast.delivery.p50} / ${step.broadcast.delivery.max} ms (p50 / max), user events p99 ${step.broadcast.userEvents.latency.p99} ms meanwhile, lost ${step.broadcast.lost + step.broadcast.userEvents.lost}`,
+        ]
+      : []),
   ].join(' · ');
 }
 
