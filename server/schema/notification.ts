@@ -1,6 +1,6 @@
 import type { InputFieldBuilder } from '@pothos/core';
 import type { NotificationCounts as Counts } from '../realtime/events.ts';
-import { actionsOf, type Update } from '../store/inbox.ts';
+import { actionsOf, shownWhere, type Update } from '../store/inbox.ts';
 import { builder } from './builder.ts';
 import { may, requireViewer, senderOf } from './context.ts';
 import { answerStoreErrors, badUserInput, forbidden } from './errors.ts';
@@ -111,8 +111,7 @@ builder.queryFields((t) => ({
           ...query,
           where: {
             recipientId: requireViewer(ctx).userId,
-            expiredAt: null,
-            deletedAt: null,
+            ...shownWhere,
             archivedAt: args.archived ? { not: null } : null,
             snoozedUntil: args.snoozed ? { not: null } : null,
             ...(args.unreadOnly ? { readAt: null } : {}),

@@ -1,4 +1,5 @@
 import type { NotificationCounts } from '../realtime/events.ts';
+import { shownSql } from './inbox.ts';
 
 /**
  * A user's counts, read from the notifications (see inbox.ts for what they count): how the event
@@ -9,8 +10,7 @@ import type { NotificationCounts } from '../realtime/events.ts';
 export const countsByKind = `SELECT kind, CAST(COUNT(*) AS INTEGER) AS unread,
     CAST(SUM(CASE WHEN "seenAt" IS NULL THEN 1 ELSE 0 END) AS INTEGER) AS unseen
   FROM notification
-  WHERE "recipientId" = ? AND "readAt" IS NULL AND "archivedAt" IS NULL AND "snoozedUntil" IS NULL AND "expiredAt" IS NULL
-    AND "deletedAt" IS NULL
+  WHERE "recipientId" = ? AND "readAt" IS NULL AND ${shownSql()}
   GROUP BY kind`;
 
 /**

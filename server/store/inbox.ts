@@ -119,9 +119,27 @@ export function actionsOf(row: Notification): NotificationAction[] {
   return (row.actions ?? []) as unknown as NotificationAction[];
 }
 
+/**
+ * The columns that hide a notification from the list, the counts and the bulk changes while set:
+ * archived, snoozed, expired, deleted. The one statement of the rule: `isHidden` for a row,
+ * `shownSql` for the engines' statements, `shownWhere` for Prisma's reads.
+ */
+export const hidingColumns = ['archivedAt', 'snoozedUntil', 'expiredAt', 'deletedAt'] as const;
+
 export function isHidden(row: Notification): boolean {
-  return row.archivedAt !== null || row.snoozedUntil !== null || row.expiredAt !== null || row.deletedAt !== null;
+  return hidingColumns.some((column) => row[column] !== null);
 }
+
+/** `isHidden` negated, as SQL both engines run; `alias` qualifies the columns (`n.`). */
+export function shownSql(alias = ''): string {
+  return hidingColumns.map((column) => `${alias}"${column}" IS NULL`).join(' AND ');
+}
+
+/** `isHidden` negated, as a Prisma `where`. */
+export const shownWhere = Object.fromEntries(hidingColumns.map((column) => [column, null])) as Record<
+  (typeof hidingColumns)[number],
+  null
+>;
 
 /** One user's counts while a batch changes them. */
 export class Tally {

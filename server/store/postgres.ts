@@ -3,6 +3,7 @@ import type { Notification } from '../generated/prisma/sqlite/client.ts';
 import { columnCount, columns, valuesOf } from './columns.ts';
 import { countsOf, type KindCountRow } from './counts.ts';
 import * as log from './event-log.ts';
+import { shownSql } from './inbox.ts';
 
 const timestampOid = 1114;
 
@@ -117,8 +118,8 @@ const unnested = `unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::tex
   AS c (id, "recipientId", kind, title, body, url, data, "readAt", "createdAt", "seenAt", "archivedAt", "snoozedUntil",
     "expiresAt", "expiredAt", actions, "actedAt", "actionId", "groupKey", "groupCount", "batchId", sender, "deletedAt")`;
 
-/** Not archived, snoozed or expired (see inbox.ts). */
-const shown = 'n."archivedAt" IS NULL AND n."snoozedUntil" IS NULL AND n."expiredAt" IS NULL AND n."deletedAt" IS NULL';
+/** Not archived, snoozed, expired or deleted (inbox.ts). */
+const shown = shownSql('n.');
 
 // The users' row locks, always in id order, so two processes' batches cannot deadlock. NO KEY
 // UPDATE lets others insert rows that reference a user meanwhile.

@@ -3,6 +3,7 @@ import type { Notification } from '../generated/prisma/sqlite/client.ts';
 import { columns, valuesOf } from './columns.ts';
 import { countsByKind, countsOf, type KindCountRow } from './counts.ts';
 import * as log from './event-log.ts';
+import { shownSql } from './inbox.ts';
 
 /**
  * SQLite's raw connection: a second, synchronous better-sqlite3 connection to the file beside
@@ -104,8 +105,8 @@ function notificationOf(row: NotificationRow): Notification {
 /** A notification's values in `columns` order, as SQLite's statements take them. */
 const sqliteValuesOf = (n: Notification) => valuesOf(n, sqliteDate);
 
-/** Not archived, snoozed or expired (see inbox.ts). */
-const shown = '"archivedAt" IS NULL AND "snoozedUntil" IS NULL AND "expiredAt" IS NULL AND "deletedAt" IS NULL';
+/** Not archived, snoozed, expired or deleted (inbox.ts). */
+const shown = shownSql();
 
 /** The event log's statements on SQLite (see event-log.ts): each batch one synchronous transaction. */
 export function createSqliteEngine(sql: SqliteSql): log.EventLogEngine {
