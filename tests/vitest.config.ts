@@ -11,6 +11,7 @@ const databaseFree = [
   'tests/scheduler.test.ts',
   'tests/layers.test.ts',
   'tests/document-cache.test.ts',
+  'tests/push-endpoints.test.ts',
 ];
 const postgresOnly = [
   'tests/cluster.test.ts',
