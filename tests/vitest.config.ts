@@ -18,6 +18,7 @@ const postgresOnly = [
   'tests/group-commit-postgres.test.ts',
   'tests/redis-restart.test.ts',
   'tests/broadcast-cluster.test.ts',
+  'tests/push-cluster.test.ts',
 ];
 // The web client's unit tests: no server, no database, run once.
 const webUnit = 'tests/web/**';
