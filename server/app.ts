@@ -128,6 +128,7 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
     allowPrivate: config.pushAllowPrivateEndpoints,
     isCritical: (kind) => config.criticalKinds.includes(kind),
     retryDelaysMs: config.pushRetryDelaysMs,
+    maxQueue: config.pushMaxQueue,
     log,
     metrics,
   });

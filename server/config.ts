@@ -55,6 +55,8 @@ export interface Config {
   pushCa: string | null;
   /** How long web push waits before each retry of a failed send (1 s, 4 s, 16 s; tests shorten them). */
   pushRetryDelaysMs: number[];
+  /** Web push sends that may wait for a free connection; past it they are dropped (10,000; tests lower it). */
+  pushMaxQueue: number;
 }
 
 /** The shortest password Better Auth accepts here (the CLI checks it before it opens anything). */
@@ -156,6 +158,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     pushAllowPrivateEndpoints,
     pushCa: overrides.pushCa ?? null,
     pushRetryDelaysMs: overrides.pushRetryDelaysMs ?? [1_000, 4_000, 16_000],
+    pushMaxQueue: overrides.pushMaxQueue ?? 10_000,
   };
 }
 

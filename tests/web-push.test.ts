@@ -323,6 +323,65 @@ describe('web push', () => {
   });
 });
 
+describe('web push under load and at shutdown', () => {
+  let service: PushService;
+  let server: TestServer;
+
+  beforeAll(async () => {
+    service = await startPushService();
+    server = await startServer({
+      pushAllowPrivateEndpoints: true,
+      pushCa: service.certificate,
+      pushRetryDelaysMs: [60_000],
+      pushMaxQueue: 1,
+      metricsToken,
+    });
+  });
+  afterAll(async () => {
+    await server?.dispose();
+    await service?.close();
+  });
+
+  it('drops the sends that find the queue full, and counts them', async () => {
+    const user = await signUp(server);
+    const paths = Array.from({ length: 12 }, () => `/push/${randomUUID()}`);
+    for (const path of paths) {
+      const result = await gql(
+        server,
+        register,
+        { input: inputOf(browserSubscription(`${service.url}${path}`)) },
+        user.headers,
+      );
+      expect(result.errors).toBeUndefined();
+    }
+    await notify(server, user.headers, { title: 'To twelve browsers at once' });
+    await server.app.push.idle();
+    // Eight go out at once, one waits in the queue of one, and three find it full.
+    expect(service.received).toHaveLength(9);
+    const metrics = await (
+      await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } })
+    ).text();
+    expect(metrics).toMatch(/^tidings_push_dropped_total 3$/m);
+    expect(server.logs.filter((line) => line.msg === 'web push: send queue full; dropped')).toHaveLength(3);
+  });
+
+  it('stops at once with a retry pending, and sends nothing afterwards', async () => {
+    const user = await signUp(server);
+    const path = `/push/${randomUUID()}`;
+    await gql(server, register, { input: inputOf(browserSubscription(`${service.url}${path}`)) }, user.headers);
+    service.answer(path, 503);
+    const before = service.received.length;
+    await notify(server, user.headers, { title: 'Retried in a minute' });
+    await waitUntil(async () => service.received.length === before + 1);
+    const started = Date.now();
+    await server.stop();
+    expect(Date.now() - started).toBeLessThan(5_000);
+    // Its retry was due in a minute: cancelled, and nothing is left waiting.
+    await server.app.push.idle();
+    expect(service.received).toHaveLength(before + 1);
+  });
+});
+
 describe('VAPID keys', () => {
   it('are generated once per database: instances starting at once end up with the same pair, and restarts keep it', async () => {
     const database = await createTestDatabase();
