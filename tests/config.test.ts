@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import webpush from 'web-push';
 import { ConfigError, loadConfig, trustedOriginsOf } from '../server/config.ts';
 
 const run = promisify(execFile);
@@ -145,6 +146,57 @@ describe('configuration', () => {
     expect(() => loadConfig({ TIDINGS_DATA_DIR: dataDir, TIDINGS_CRITICAL_KINDS: 'security,has space' })).toThrow(
       /TIDINGS_CRITICAL_KINDS: "has space" is not a kind/,
     );
+  });
+
+  it('reads the VAPID keys (both or neither, a matching P-256 pair), the subject and the private-endpoint flag', () => {
+    const dataDir = tempDir();
+    const base = { TIDINGS_DATA_DIR: dataDir };
+    const keys = webpush.generateVAPIDKeys();
+    const other = webpush.generateVAPIDKeys();
+    expect(loadConfig(base)).toMatchObject({
+      vapidKeys: null,
+      vapidSubject: 'mailto:push@localhost',
+      pushAllowPrivateEndpoints: false,
+    });
+    expect(loadConfig({ ...base, BETTER_AUTH_URL: 'https://tidings.example.com/' }).vapidSubject).toBe(
+      'https://tidings.example.com',
+    );
+    expect(
+      loadConfig({
+        ...base,
+        TIDINGS_VAPID_PUBLIC_KEY: keys.publicKey,
+        TIDINGS_VAPID_PRIVATE_KEY: keys.privateKey,
+        TIDINGS_VAPID_SUBJECT: 'mailto:ops@example.com',
+      }),
+    ).toMatchObject({ vapidKeys: keys, vapidSubject: 'mailto:ops@example.com' });
+    const refused: [Record<string, string>, RegExp][] = [
+      [{ TIDINGS_VAPID_PUBLIC_KEY: keys.publicKey }, /TIDINGS_VAPID_PRIVATE_KEY is missing/],
+      [{ TIDINGS_VAPID_PRIVATE_KEY: keys.privateKey }, /TIDINGS_VAPID_PUBLIC_KEY is missing/],
+      [
+        { TIDINGS_VAPID_PUBLIC_KEY: keys.publicKey.slice(1), TIDINGS_VAPID_PRIVATE_KEY: keys.privateKey },
+        /TIDINGS_VAPID_PUBLIC_KEY must be an uncompressed P-256 public key/,
+      ],
+      [
+        { TIDINGS_VAPID_PUBLIC_KEY: keys.publicKey, TIDINGS_VAPID_PRIVATE_KEY: 'not+base64url' },
+        /TIDINGS_VAPID_PRIVATE_KEY must be a P-256 private key/,
+      ],
+      [
+        { TIDINGS_VAPID_PUBLIC_KEY: keys.publicKey, TIDINGS_VAPID_PRIVATE_KEY: other.privateKey },
+        /TIDINGS_VAPID_PRIVATE_KEY is not the private key of TIDINGS_VAPID_PUBLIC_KEY/,
+      ],
+      [{ TIDINGS_VAPID_SUBJECT: 'ops@example.com' }, /TIDINGS_VAPID_SUBJECT must be a mailto: address or an https/],
+      [{ TIDINGS_VAPID_SUBJECT: 'http://example.com' }, /TIDINGS_VAPID_SUBJECT must be/],
+      [{ TIDINGS_PUSH_ALLOW_PRIVATE_ENDPOINTS: 'yes' }, /TIDINGS_PUSH_ALLOW_PRIVATE_ENDPOINTS must be 1 or 0/],
+      [
+        { TIDINGS_PUSH_ALLOW_PRIVATE_ENDPOINTS: '1', NODE_ENV: 'production', BETTER_AUTH_SECRET: 'x'.repeat(32) },
+        /TIDINGS_PUSH_ALLOW_PRIVATE_ENDPOINTS=1 is for tests/,
+      ],
+    ];
+    for (const [env, message] of refused) {
+      expect(() => loadConfig({ ...base, ...env }), JSON.stringify(env)).toThrow(ConfigError);
+      expect(() => loadConfig({ ...base, ...env })).toThrow(message);
+    }
+    expect(loadConfig({ ...base, TIDINGS_PUSH_ALLOW_PRIVATE_ENDPOINTS: '1' }).pushAllowPrivateEndpoints).toBe(true);
   });
 
   it('serves /metrics only when asked: a bearer token of 16+ characters, or a loopback port', () => {

@@ -11,12 +11,14 @@ const databaseFree = [
   'tests/scheduler.test.ts',
   'tests/layers.test.ts',
   'tests/document-cache.test.ts',
+  'tests/push-endpoints.test.ts',
 ];
 const postgresOnly = [
   'tests/cluster.test.ts',
   'tests/group-commit-postgres.test.ts',
   'tests/redis-restart.test.ts',
   'tests/broadcast-cluster.test.ts',
+  'tests/push-cluster.test.ts',
 ];
 // The web client's unit tests: no server, no database, run once.
 const webUnit = 'tests/web/**';
