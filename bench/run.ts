@@ -13,7 +13,7 @@
  *   --postgres                  run the steps on PostgreSQL + Redis instead of SQLite
  *   --no-baseline               Tidings only
  *   --no-mutation-path          skip the mutation-path measurement on both engines
- *   --profile <dir>             CPU profiles of each Tidings step (opening, and steady + saturation)
+ *   --profile <dir>             CPU profiles of each Tidings step (opening, steady + saturation, broadcast)
  *                               and of each engine's mutation-path closed loop
  *   --heap-snapshots <dir>      heap snapshots of each server before and after opening its streams
  *   --out <dir>                 where results go (default bench/results)
@@ -311,12 +311,16 @@ async function runStep(
   let broadcast: BroadcastResult | undefined;
   if (options.broadcastSeconds > 0) {
     phase(`broadcast to every user every ${options.broadcastEvery} s, ${options.rate}/s user events`);
+    if (profiling) await server.profile(null);
     broadcast = await generator.request<BroadcastResult>({
       type: 'broadcast',
       rate: options.rate,
       seconds: options.broadcastSeconds,
       everySeconds: options.broadcastEvery,
     });
+    if (profiling && options.profileDir) {
+      await server.profile(path.join(options.profileDir, `tidings-${options.engine}-${n}-broadcast.cpuprofile`));
+    }
   }
   return {
     target,

@@ -144,6 +144,25 @@ describe('createNotifications', () => {
       900,
     );
   }, 60_000);
+
+  it("a user's own notification waits behind one batch of a big send, not behind all of it", async () => {
+    const ids = Array.from({ length: 2_000 }, (_, i) => `lane-${i}-${Math.random().toString(36).slice(2, 8)}`);
+    await server.app.db.prisma.user.createMany({
+      data: ids.map((id) => ({ id, email: `${id}@example.com`, name: id })),
+    });
+    const alice = await signUp(server);
+    const batchId = { value: '' };
+    const toMany = server.app.notifications.createMany({ title: 'Announcement' }, ids).then((sent) => {
+      batchId.value = sent.batchId;
+      return sent;
+    });
+    // Sent after the 2,000 were queued: it commits with the next batch, ahead of the rest of the send.
+    const own = await server.app.notifications.create({ recipientId: alice.id, title: 'Your own' });
+    expect(own.title).toBe('Your own');
+    // In one queue it would have waited for all 2,000: the send would have answered first.
+    expect(batchId.value).toBe('');
+    expect(await toMany).toMatchObject({ count: 2_000 });
+  }, 60_000);
 });
 
 describe('tidings notify --topic / --all', () => {

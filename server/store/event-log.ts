@@ -482,6 +482,8 @@ export interface EventLogOptions {
 /** The group-commit queue in front of an engine (see the top of this module). */
 export class EventLog {
   #queue: Pending[] = [];
+  /** The changes of sends to many (`append(change, { bulk: true })`): they fill what room a batch has left. */
+  #bulk: Pending[] = [];
   /** Drains running, and whether one is about to start. */
   #drains = 0;
   #scheduled = false;
@@ -497,10 +499,16 @@ export class EventLog {
     this.#maxWaitMs = maxWaitMs;
   }
 
-  /** Writes `change` in the next batch; resolves once it committed and its event (if any) was published. */
-  append<K extends ChangeKind>(change: ChangeOf<K>): Promise<Results[K]> {
+  /**
+   * Writes `change` in the next batch; resolves once it committed and its event (if any) was
+   * published. `bulk`: one of many changes sent together (a broadcast): each batch takes the other
+   * changes first and at most half a batch of these, and the queue yields to the event loop
+   * between batches while any wait, so a user's own change waits behind one batch of a
+   * 10,000-recipient send, not behind all of it.
+   */
+  append<K extends ChangeKind>(change: ChangeOf<K>, { bulk = false }: { bulk?: boolean } = {}): Promise<Results[K]> {
     return new Promise((resolve, reject) => {
-      this.#queue.push({
+      (bulk ? this.#bulk : this.#queue).push({
         change,
         deadline: Date.now() + this.#maxWaitMs,
         done: this.#metrics?.mutationSeconds.startTimer(),
@@ -521,13 +529,14 @@ export class EventLog {
   async #drain() {
     this.#drains++;
     try {
-      while (this.#queue.length > 0) {
-        const batch = this.#queue.splice(0, this.#engine.maxBatch);
+      while (this.#queue.length + this.#bulk.length > 0) {
+        const { maxBatch } = this.#engine;
+        const bulk = this.#bulk.splice(0, Math.ceil(maxBatch / 2));
+        const batch = [...this.#queue.splice(0, maxBatch - bulk.length), ...bulk];
         const later = await this.#write(batch);
-        if (later) {
-          this.#queue.unshift(...later);
-          await new Promise((resolve) => setImmediate(resolve));
-        }
+        if (later) this.#queue.unshift(...later);
+        // A backlog (a send to many, or a busy database): let requests and writes in between batches.
+        if (later || this.#bulk.length > 0) await new Promise((resolve) => setImmediate(resolve));
       }
     } finally {
       this.#drains--;

@@ -114,7 +114,10 @@ export function createNotificationService(
       const batchId = ids.next();
       const results = await Promise.allSettled(
         [...new Set(recipientIds)].map((recipientId) =>
-          log.append({ kind: 'create', notification: newNotification(ids.next(), { ...input, recipientId, batchId }) }),
+          log.append(
+            { kind: 'create', notification: newNotification(ids.next(), { ...input, recipientId, batchId }) },
+            { bulk: true },
+          ),
         ),
       );
       let count = 0;
