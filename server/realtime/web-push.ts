@@ -17,9 +17,10 @@ import { literalHostAllowed, PrivateAddressError } from './push-endpoints.ts';
  * three bounded stages:
  *
  * 1. Candidates (at most `maxCandidates` waiting; past that they are dropped, logged and counted)
- *    are taken up to 1,000 at a time: one query finds their users' subscriptions (most users have
- *    none, and their notifications stop here), one their kinds with push turned off, and one asks
- *    the presence (`listening`) which of them have a stream open.
+ *    are taken up to 1,000 at a time: the presence (`listening`) says which of their users have a
+ *    stream open (their notifications stop here, unless critical), then one query finds the
+ *    others' subscriptions (most users have none, and theirs stop here), and one their kinds with
+ *    push turned off.
  * 2. Sends (at most `maxQueue` waiting, dropped the same way past it) run `concurrency` at a
  *    time, through one HTTPS agent whose DNS lookup refuses private addresses (push-endpoints.ts).
  * 3. A send the push service answers 429, 5xx, or that fails on the network, is tried again after
@@ -178,7 +179,13 @@ export function createPushDelivery(options: PushDeliveryOptions): PushDelivery {
   /** Stage 1: which candidates become sends (see the top of this module). */
   async function sortCandidates() {
     while (candidates.length > 0 && !closed) {
-      const batch = candidates.splice(0, 1_000);
+      // Presence first: it costs no query (in-process) or one command (Redis), and a broadcast
+      // reaches mostly users with a stream open, whose subscriptions need not be read at all.
+      const taken = candidates.splice(0, 1_000);
+      const ordinary = [...new Set(taken.filter((candidate) => !candidate.critical).map((c) => c.userId))];
+      const watching = ordinary.length > 0 ? await presence(ordinary) : new Set<string>();
+      const batch = taken.filter((candidate) => candidate.critical || !watching.has(candidate.userId));
+      if (batch.length === 0 || closed) continue;
       const subscriptions = await targets.subscriptionsOf([...new Set(batch.map((candidate) => candidate.userId))]);
       if (subscriptions.length === 0) continue;
       const byUser = new Map<string, PushTarget[]>();
@@ -192,11 +199,8 @@ export function createPushDelivery(options: PushDeliveryOptions): PushDelivery {
         wanted.map((candidate) => ({ userId: candidate.userId, kind: candidate.notification.kind })),
       );
       wanted = wanted.filter((candidate) => !off.has(preferenceKey(candidate.userId, candidate.notification.kind)));
-      const ordinary = [...new Set(wanted.filter((candidate) => !candidate.critical).map((c) => c.userId))];
-      const watching = ordinary.length > 0 ? await presence(ordinary) : new Set<string>();
       if (closed) return;
       for (const candidate of wanted) {
-        if (!candidate.critical && watching.has(candidate.userId)) continue;
         const payload = payloadOf(candidate.notification, candidate.critical);
         for (const target of byUser.get(candidate.userId) ?? []) {
           enqueue({
