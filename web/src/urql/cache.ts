@@ -101,6 +101,11 @@ function edgeKey(edge: Data): string | null {
   return (edge.node as { id?: string } | null)?.id ?? null;
 }
 
+/** A preference is the viewer's for one kind: keyed by the kind. */
+function preferenceKey(preference: Data): string | null {
+  return typeof preference.kind === 'string' ? preference.kind : null;
+}
+
 /** Types without an identity of their own: stored inside whatever holds them. */
 const embedded = Object.fromEntries(
   [
@@ -232,7 +237,7 @@ export function notificationCacheOptions(): CacheExchangeOpts {
       // updater add the same edge to several lists and find it again.
       NotificationEdge: edgeKey,
       // One per kind for the viewer: a changed preference updates itself wherever it is shown.
-      KindPreference: (preference) => (typeof preference.kind === 'string' ? preference.kind : null),
+      KindPreference: preferenceKey,
       ...embedded,
     },
     resolvers: { Query: { notifications: relayPagination() } },
