@@ -39,6 +39,7 @@ type Documents = {
     "\n  query MyTopics {\n    myTopics\n  }\n": typeof types.MyTopicsDocument,
     "\n  mutation SubscribeToTopic($topic: String!) {\n    subscribeToTopic(topic: $topic)\n  }\n": typeof types.SubscribeToTopicDocument,
     "\n  mutation UnsubscribeFromTopic($topic: String!) {\n    unsubscribeFromTopic(topic: $topic)\n  }\n": typeof types.UnsubscribeFromTopicDocument,
+    "\n          mutation ServiceWorkerMarkNotificationRead($id: ID!) {\n            markNotificationRead(id: $id) {\n              id\n            }\n          }\n        ": typeof types.ServiceWorkerMarkNotificationReadDocument,
     "\n  fragment NotificationEdgeFields on NotificationEdge {\n    node {\n      ...NotificationFields\n    }\n  }\n": typeof types.NotificationEdgeFieldsFragmentDoc,
     "\n  fragment NotificationBulkState on Notification {\n    id\n    read\n    readAt\n    seen\n    seenAt\n    archived\n    archivedAt\n  }\n": typeof types.NotificationBulkStateFragmentDoc,
     "\n  query CachedUnreadNotificationCount {\n    unreadNotificationCount\n  }\n": typeof types.CachedUnreadNotificationCountDocument,
@@ -70,6 +71,7 @@ const documents: Documents = {
     "\n  query MyTopics {\n    myTopics\n  }\n": types.MyTopicsDocument,
     "\n  mutation SubscribeToTopic($topic: String!) {\n    subscribeToTopic(topic: $topic)\n  }\n": types.SubscribeToTopicDocument,
     "\n  mutation UnsubscribeFromTopic($topic: String!) {\n    unsubscribeFromTopic(topic: $topic)\n  }\n": types.UnsubscribeFromTopicDocument,
+    "\n          mutation ServiceWorkerMarkNotificationRead($id: ID!) {\n            markNotificationRead(id: $id) {\n              id\n            }\n          }\n        ": types.ServiceWorkerMarkNotificationReadDocument,
     "\n  fragment NotificationEdgeFields on NotificationEdge {\n    node {\n      ...NotificationFields\n    }\n  }\n": types.NotificationEdgeFieldsFragmentDoc,
     "\n  fragment NotificationBulkState on Notification {\n    id\n    read\n    readAt\n    seen\n    seenAt\n    archived\n    archivedAt\n  }\n": types.NotificationBulkStateFragmentDoc,
     "\n  query CachedUnreadNotificationCount {\n    unreadNotificationCount\n  }\n": types.CachedUnreadNotificationCountDocument,
@@ -190,6 +192,10 @@ export function graphql(source: "\n  mutation SubscribeToTopic($topic: String!) 
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation UnsubscribeFromTopic($topic: String!) {\n    unsubscribeFromTopic(topic: $topic)\n  }\n"): (typeof documents)["\n  mutation UnsubscribeFromTopic($topic: String!) {\n    unsubscribeFromTopic(topic: $topic)\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n          mutation ServiceWorkerMarkNotificationRead($id: ID!) {\n            markNotificationRead(id: $id) {\n              id\n            }\n          }\n        "): (typeof documents)["\n          mutation ServiceWorkerMarkNotificationRead($id: ID!) {\n            markNotificationRead(id: $id) {\n              id\n            }\n          }\n        "];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
