@@ -1,0 +1,203 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Browser, BrowserContext, Page, Worker } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildWebClient } from '../../web/build.ts';
+import { browserUnavailable, launchBrowser, outputDir } from '../helpers/browser.ts';
+import { gql, notify } from '../helpers/graphql.ts';
+import { startServer, type TestServer } from '../helpers/server.ts';
+import { badge, inFront, item, openPanel, signIn, signUpThroughTheForm, soon } from './pages.ts';
+
+// The reach of issue 13 on the web client, in a real Chromium against a real server: the service
+// worker (app shell offline, a push shown, its click), the offline cache and its queued changes,
+// the settings (preferences per kind kept in step across tabs, topics), and desktop notifications
+// and the chime following the preferences.
+
+const unavailable = browserUnavailable();
+if (unavailable && process.env.CI === 'true') throw new Error(`CI=true and ${unavailable}`);
+if (unavailable) process.stderr.write(`\n⚠ Skipping the reach browser tests: ${unavailable}\n`);
+
+const docsDir = path.join(import.meta.dirname, '..', '..', 'docs');
+
+describe.skipIf(unavailable !== null)('reach in a real browser', { timeout: 90_000 }, () => {
+  let server: TestServer;
+  let browser: Browser;
+  let webDir: string;
+  const contexts: BrowserContext[] = [];
+
+  beforeAll(async () => {
+    webDir = mkdtempSync(path.join(tmpdir(), 'tidings-web-'));
+    await buildWebClient(() => {}, webDir);
+    server = await startServer({ webDir, heartbeatMs: 2_000 });
+    browser = await launchBrowser();
+    mkdirSync(outputDir, { recursive: true });
+  }, 120_000);
+  afterAll(async () => {
+    for (const context of contexts) await context.close().catch(() => {});
+    await browser?.close();
+    await server?.dispose();
+    if (webDir) rmSync(webDir, { recursive: true, force: true });
+  });
+
+  /** A fresh browser profile (its own cookies, IndexedDB and service worker) with a new user signed up in one tab. */
+  async function newUser(name: string, viewport = { width: 1280, height: 860 }) {
+    const context = await browser.newContext({ viewport });
+    contexts.push(context);
+    const page = await context.newPage();
+    await page.goto(server.url);
+    const email = `${name}-${Date.now()}@example.com`;
+    await signUpThroughTheForm(page, email);
+    const cookie = await signIn(server, email);
+    await page.locator('.connection[data-status="connected"]').waitFor(soon);
+    return { context, page, email, cookie };
+  }
+
+  /** The page's service worker once it controls the page (it claims its clients when it activates). */
+  async function serviceWorkerOf(context: BrowserContext, page: Page): Promise<Worker> {
+    await page.waitForFunction(() => navigator.serviceWorker?.controller !== null, undefined, soon);
+    const [worker] = context.serviceWorkers();
+    if (!worker) throw new Error('no service worker');
+    return worker;
+  }
+
+  const unreadOnServer = async (cookie: Record<string, string>) =>
+    (
+      await gql<{ notifications: { edges: { node: { title: string; read: boolean } }[] } }>(
+        server,
+        '{ notifications(first: 50) { edges { node { title read } } } }',
+        {},
+        cookie,
+      )
+    ).data?.notifications.edges
+      .filter((edge) => !edge.node.read)
+      .map((edge) => edge.node.title)
+      .sort();
+
+  it('offline: the app opens from the service worker with the last notifications and counts; a read done offline reaches the server when the network is back, and what arrived meanwhile shows', async () => {
+    const { context, page, cookie } = await newUser('offline');
+    await notify(server, cookie, { title: 'Kept for the train', kind: 'comment' });
+    await notify(server, cookie, { title: 'Also kept', kind: 'comment' });
+    await notify(server, cookie, { title: 'Read on the train', kind: 'build' });
+    await expect.poll(() => badge(page).textContent(), soon).toBe('3');
+    await openPanel(page);
+    await item(page, 'Read on the train').waitFor(soon);
+    await page.keyboard.press('Escape');
+    await serviceWorkerOf(context, page);
+    // The cache is stored with the cursor of the last event it holds.
+    await expect
+      .poll(
+        () =>
+          page.evaluate(async () => {
+            const databases = await indexedDB.databases();
+            const name = databases.find((database) => database.name?.startsWith('tidings-cache:'))?.name;
+            if (!name) return false;
+            const db = await new Promise<IDBDatabase>((resolve, reject) => {
+              const request = indexedDB.open(name);
+              request.onsuccess = () => resolve(request.result);
+              request.onerror = () => reject(request.error);
+            });
+            const all = await new Promise<unknown[]>((resolve) => {
+              const request = db.transaction('entries').objectStore('entries').getAll();
+              request.onsuccess = () => resolve(request.result);
+            });
+            db.close();
+            return JSON.stringify(all).includes('Read on the train');
+          }),
+        soon,
+      )
+      .toBe(true);
+
+    await context.setOffline(true);
+    await page.reload();
+    await expect.poll(() => page.locator('.connection-label').textContent(), soon).toBe('Offline');
+    // Opening the panel saw them: the badge was cleared before the network went.
+    expect(await badge(page).count()).toBe(0);
+    await openPanel(page);
+    for (const title of ['Kept for the train', 'Also kept', 'Read on the train']) await item(page, title).waitFor(soon);
+    await expect.poll(() => page.getByTestId('panel-unread').textContent(), soon).toBe('3 unread');
+
+    await item(page, 'Read on the train').getByRole('button', { name: 'Unread: Read on the train' }).click();
+    await expect.poll(() => item(page, 'Read on the train').getAttribute('class'), soon).toBe('notification');
+    await expect.poll(() => page.getByTestId('panel-unread').textContent(), soon).toBe('2 unread');
+    // Nothing reached the server yet; the server meanwhile sends another.
+    expect(await unreadOnServer(cookie)).toEqual(['Also kept', 'Kept for the train', 'Read on the train']);
+    await notify(server, cookie, { title: 'Sent while you were offline', kind: 'comment' });
+    await page.waitForTimeout(500);
+    expect(await item(page, 'Sent while you were offline').count()).toBe(0);
+    await page.screenshot({ path: path.join(outputDir, `offline-${server.config.provider}.png`) });
+
+    await context.setOffline(false);
+    await expect
+      .poll(() => unreadOnServer(cookie), soon)
+      .toEqual(['Also kept', 'Kept for the train', 'Sent while you were offline']);
+    await item(page, 'Sent while you were offline').waitFor(soon);
+    await expect.poll(() => page.locator('.connection-label').textContent(), soon).toBe('Connected');
+    await expect.poll(() => page.getByTestId('panel-unread').textContent(), soon).toBe('3 unread');
+    expect(await item(page, 'Read on the train').getAttribute('class')).toBe('notification');
+  });
+
+  it('the service worker shows a push (DevTools ServiceWorker.deliverPushMessage); its click marks it read on the server and opens its link', async () => {
+    const { context, page, cookie } = await newUser('push');
+    await context.grantPermissions(['notifications'], { origin: server.url });
+    const sent = await notify(server, cookie, {
+      title: 'Deploy 12 is live',
+      body: 'All green',
+      kind: 'deploy',
+      url: `${server.url}/healthz`,
+    });
+    const worker = await serviceWorkerOf(context, page);
+
+    const cdp = await context.newCDPSession(page);
+    const registration = new Promise<string>((resolve) => {
+      cdp.on('ServiceWorker.workerRegistrationUpdated', ({ registrations }) => {
+        const found = registrations.find((entry) => entry.scopeURL === `${server.url}/` && !entry.isDeleted);
+        if (found) resolve(found.registrationId);
+      });
+    });
+    await cdp.send('ServiceWorker.enable');
+    const payload = {
+      id: sent.id,
+      kind: 'deploy',
+      title: 'Deploy 12 is live',
+      body: 'All green',
+      url: `${server.url}/healthz`,
+      createdAt: new Date().toISOString(),
+      critical: false,
+    };
+    await cdp.send('ServiceWorker.deliverPushMessage', {
+      origin: server.url,
+      registrationId: await registration,
+      data: JSON.stringify(payload),
+    });
+    const shown = () =>
+      worker.evaluate(`self.registration.getNotifications().then((list) =>
+        list.map((n) => ({ title: n.title, body: n.body, tag: n.tag, data: n.data, requireInteraction: n.requireInteraction })))`);
+    await expect.poll(shown, soon).toEqual([
+      {
+        title: 'Deploy 12 is live',
+        body: 'All green',
+        tag: sent.id,
+        data: { id: sent.id, url: `${server.url}/healthz` },
+        requireInteraction: false,
+      },
+    ]);
+
+    // Chromium has no protocol command to click a system notification: the worker is sent the
+    // event a click sends, with the notification it showed. A window may be opened only from a
+    // real click, so openWindow is recorded (and then called for real, which Chromium refuses).
+    await worker.evaluate(`(async () => {
+      self.opened = [];
+      const openWindow = self.clients.openWindow.bind(self.clients);
+      self.clients.openWindow = (url) => { self.opened.push(url); return openWindow(url).catch(() => null); };
+      const [notification] = await self.registration.getNotifications();
+      self.dispatchEvent(new NotificationEvent('notificationclick', { notification }));
+    })()`);
+    await expect.poll(() => unreadOnServer(cookie), soon).toEqual([]);
+    await expect.poll(shown, soon).toEqual([]);
+    expect(await worker.evaluate('self.opened')).toEqual([`${server.url}/healthz`]);
+    // The tab hears of it like of any read.
+    await openPanel(page);
+    await expect.poll(() => item(page, 'Deploy 12 is live').getAttribute('class'), soon).toBe('notification');
+  });
+});
