@@ -200,4 +200,141 @@ describe.skipIf(unavailable !== null)('reach in a real browser', { timeout: 90_0
     await openPanel(page);
     await expect.poll(() => item(page, 'Deploy 12 is live').getAttribute('class'), soon).toBe('notification');
   });
+
+  const openSettings = async (page: Page) => {
+    await inFront(page);
+    const toggle = page.getByRole('button', { name: 'Settings', exact: true });
+    if ((await toggle.getAttribute('aria-pressed')) !== 'true') await toggle.click();
+    await page.getByRole('heading', { name: 'Notification kinds' }).waitFor(soon);
+  };
+  const kindSwitch = (page: Page, label: string, kind: string) =>
+    page.getByRole('switch', { name: `${label} for ${kind}`, exact: true });
+
+  it('settings: a kind switched off in one tab follows in the other at once; a critical kind stays in-app; topics are followed and left, with the name rule checked first', async () => {
+    const { context, page: first, cookie } = await newUser('settings');
+    await notify(server, cookie, { title: 'Lin commented', kind: 'comment' });
+    await notify(server, cookie, { title: 'New sign-in from Firefox', kind: 'security' });
+    await notify(server, cookie, { title: 'Deploy 3 is live', kind: 'deploy' });
+    const second = await context.newPage();
+    await second.goto(server.url);
+    await second.locator('.connection[data-status="connected"]').waitFor(soon);
+    for (const page of [first, second]) await openSettings(page);
+    for (const page of [first, second]) await kindSwitch(page, 'In-app', 'comment').waitFor(soon);
+
+    await inFront(first);
+    await kindSwitch(first, 'In-app', 'comment').click();
+    await kindSwitch(first, 'Sound', 'deploy').click();
+    for (const page of [first, second]) {
+      await expect.poll(() => kindSwitch(page, 'In-app', 'comment').isChecked(), soon).toBe(false);
+      await expect.poll(() => kindSwitch(page, 'Sound', 'deploy').isChecked(), soon).toBe(true);
+    }
+    const preferences = await gql<{ notificationPreferences: { kind: string; inApp: boolean; sound: boolean }[] }>(
+      server,
+      '{ notificationPreferences { kind inApp sound } }',
+      {},
+      cookie,
+    );
+    expect(preferences.data?.notificationPreferences).toEqual([
+      { kind: 'comment', inApp: false, sound: false },
+      { kind: 'deploy', inApp: true, sound: true },
+      { kind: 'security', inApp: true, sound: false },
+    ]);
+    // A muted kind is stored straight into the archive: no badge.
+    await notify(server, cookie, { title: 'Muted comment', kind: 'comment' });
+    await notify(server, cookie, { title: 'Counted deploy', kind: 'deploy' });
+    await expect.poll(() => badge(second).textContent(), soon).toBe('4');
+
+    // The critical kind: In-app is locked on, and says why; its other switches work.
+    const locked = kindSwitch(second, 'In-app', 'security');
+    expect(await locked.isChecked()).toBe(true);
+    expect(await locked.isDisabled()).toBe(true);
+    expect(await second.locator('tr[data-kind="security"]').textContent()).toContain('Critical: always shown in-app');
+    await inFront(second);
+    await kindSwitch(second, 'Desktop', 'security').click();
+    await expect.poll(() => kindSwitch(first, 'Desktop', 'security').isChecked(), soon).toBe(false);
+    await first
+      .locator('.kind-settings')
+      .screenshot({ path: path.join(outputDir, `preferences-${server.config.provider}.png`) });
+    if (server.config.provider === 'sqlite')
+      await first.locator('.kind-settings').screenshot({ path: path.join(docsDir, 'preferences.png') });
+
+    // Topics: the server's rule is checked before sending; a good name is followed, then left.
+    const topics = first.locator('.topic-settings');
+    const field = topics.getByLabel('Follow a topic');
+    await inFront(first);
+    await field.fill('release notes!');
+    await topics.getByRole('button', { name: 'Follow', exact: true }).click();
+    await expect.poll(() => topics.getByRole('alert').textContent(), soon).toContain('letters, digits');
+    await field.fill('x'.repeat(129));
+    await topics.getByRole('button', { name: 'Follow', exact: true }).click();
+    await expect.poll(() => topics.getByRole('alert').textContent(), soon).toContain('at most 128');
+    for (const topic of ['releases', 'incidents:eu-west.2']) {
+      await field.fill(topic);
+      await topics.getByRole('button', { name: 'Follow', exact: true }).click();
+      await topics.getByText(topic, { exact: true }).waitFor(soon);
+    }
+    expect(await topics.getByRole('alert').count()).toBe(0);
+    const followed = async () => (await gql<{ myTopics: string[] }>(server, '{ myTopics }', {}, cookie)).data?.myTopics;
+    await expect.poll(followed, soon).toEqual(['incidents:eu-west.2', 'releases']);
+    expect(
+      await topics.getByRole('list', { name: 'Topics you follow' }).getByRole('listitem').allTextContents(),
+    ).toEqual(['incidents:eu-west.2Unfollow', 'releasesUnfollow']);
+    await topics.screenshot({ path: path.join(outputDir, `topics-${server.config.provider}.png`) });
+    if (server.config.provider === 'sqlite') await topics.screenshot({ path: path.join(docsDir, 'topics.png') });
+    await topics.getByRole('button', { name: 'Unfollow releases' }).click();
+    await expect.poll(followed, soon).toEqual(['incidents:eu-west.2']);
+    expect(await topics.getByText('releases', { exact: true }).count()).toBe(0);
+
+    // On a phone the table fits the screen.
+    await first.setViewportSize({ width: 390, height: 800 });
+    const table = await first.locator('table.preferences').boundingBox();
+    expect(table && table.x >= 0 && table.x + table.width <= 390).toBe(true);
+    await first.screenshot({
+      path: path.join(outputDir, `settings-phone-${server.config.provider}.png`),
+      fullPage: true,
+    });
+  });
+
+  it("desktop notifications and the chime follow each kind's desktop and sound preferences", async () => {
+    const { context, page, cookie } = await newUser('alerts');
+    await context.grantPermissions(['notifications'], { origin: server.url });
+    // Records each system notification and each chime the page starts.
+    await page.evaluate(() => {
+      const record = window as unknown as { shown: string[]; chimes: string[] };
+      record.shown = [];
+      record.chimes = [];
+      class Recording extends window.Notification {
+        constructor(title: string, options?: NotificationOptions) {
+          record.shown.push(title);
+          super(title, options);
+        }
+      }
+      Object.defineProperty(window, 'Notification', { configurable: true, value: Recording });
+      HTMLMediaElement.prototype.play = function play(this: HTMLMediaElement) {
+        record.chimes.push(new URL(this.src).pathname);
+        return Promise.resolve();
+      };
+    });
+    const recorded = () =>
+      page.evaluate(() => {
+        const { shown, chimes } = window as unknown as { shown: string[]; chimes: string[] };
+        return { shown, chimes };
+      });
+    await notify(server, cookie, { title: 'First build', kind: 'build' });
+    await notify(server, cookie, { title: 'First comment', kind: 'comment' });
+    await openSettings(page);
+    await page.getByRole('switch', { name: /Desktop notifications/ }).check();
+    await kindSwitch(page, 'Desktop', 'comment').waitFor(soon);
+    await kindSwitch(page, 'Desktop', 'comment').click();
+    await kindSwitch(page, 'Sound', 'build').click();
+    await expect.poll(() => kindSwitch(page, 'Sound', 'build').isChecked(), soon).toBe(true);
+    await page.evaluate(() => Object.defineProperty(document, 'hidden', { configurable: true, get: () => true }));
+
+    await notify(server, cookie, { title: 'Quiet comment', kind: 'comment' });
+    await notify(server, cookie, { title: 'Build 8 passed', kind: 'build' });
+    await expect.poll(recorded, soon).toEqual({ shown: ['Build 8 passed'], chimes: ['/chime.wav'] });
+    // The chime is the client's own file.
+    const chime = await page.request.get(`${server.url}/chime.wav`);
+    expect(chime.headers()['content-type']).toBe('audio/wav');
+  });
 });

@@ -941,3 +941,42 @@ describe('preferences and topics on a real store', () => {
     expect(client.topics()).toEqual(['incidents:eu']);
   });
 });
+
+describe('a kind received for the first time', () => {
+  it('refetches the preferences (the server knows whether it is critical); a known kind does not', async () => {
+    let kinds = ['comment'];
+    const fixture = cacheFixture((operation) => {
+      const name = getOperationName(operation.query);
+      if (name === 'NotificationPreferences')
+        return {
+          data: {
+            notificationPreferences: kinds.map((kind) => ({
+              __typename: 'KindPreference',
+              kind,
+              inApp: true,
+              push: true,
+              desktop: true,
+              sound: false,
+              critical: kind === 'security',
+            })),
+          },
+        };
+      return { error: `unexpected ${name}` };
+    });
+    let shown: { data?: { notificationPreferences: { kind: string; critical: boolean }[] } } = {};
+    fixture.client.query(NotificationPreferencesQuery, {}).subscribe((result) => {
+      shown = result as typeof shown;
+    });
+    await settle();
+    await fixture.push(created(notification(1, { kind: 'comment' }), 1, '1'));
+    expect(fixture.callsNamed('NotificationPreferences')).toHaveLength(1);
+    kinds = ['comment', 'security'];
+    await fixture.push(created(notification(0, { kind: 'security' }), 2, '2'));
+    await settle();
+    expect(fixture.callsNamed('NotificationPreferences')).toHaveLength(2);
+    expect(shown.data?.notificationPreferences.map(({ kind, critical }) => ({ kind, critical }))).toEqual([
+      { kind: 'comment', critical: false },
+      { kind: 'security', critical: true },
+    ]);
+  });
+});

@@ -82,6 +82,7 @@ export function DesktopNotifications() {
         <input
           type="checkbox"
           role="switch"
+          className="toggle"
           aria-checked={enabled}
           checked={enabled}
           onChange={(event) => void toggle(event.target.checked)}
