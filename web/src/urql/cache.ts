@@ -757,7 +757,7 @@ function listKind(cache: Cache, kind: string) {
   const listed = cache.resolve('Query', 'notificationPreferences');
   if (!Array.isArray(listed)) return;
   const key = cache.keyOfEntity({ __typename: 'KindPreference', kind });
-  if (!listed.includes(key)) cache.invalidate('Query', 'notificationPreferences');
+  if (!(listed as unknown[]).includes(key)) cache.invalidate('Query', 'notificationPreferences');
 }
 
 function changeTopics(cache: Cache, change: (topics: string[]) => string[]) {
