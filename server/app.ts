@@ -24,13 +24,16 @@ import { loadWebClient } from './http/web-client.ts';
 import { createLogger, errorFields, type Logger } from './log.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { createNotificationPubSub, type NotificationPubSub } from './realtime/pubsub.ts';
+import { checkPushEndpoint, createPushAgent } from './realtime/push-endpoints.ts';
 import { StreamRegistry } from './realtime/streams.ts';
+import { createPushDelivery, type PushDelivery } from './realtime/web-push.ts';
 import { type Context, createContextBuilder, createViewerResolver } from './schema/context.ts';
 import { schema } from './schema/index.ts';
 import { connectDatabase, type Database, type PrismaClient } from './store/db.ts';
 import { createEventLogReader } from './store/log-reader.ts';
 import { migrate } from './store/migrate.ts';
 import { createNotificationService, type NotificationService } from './store/notifications.ts';
+import { createPushSubscriptions, storedVapidKeys } from './store/push-subscriptions.ts';
 import { startRetention } from './store/retention.ts';
 import { type DueChanges, startDueChanges } from './store/timers.ts';
 import { createTopics } from './store/topics.ts';
@@ -58,6 +61,10 @@ export interface App {
   readonly retention: ReturnType<typeof startRetention>;
   /** Logs snoozes that end and notifications that expire (store/timers.ts). */
   readonly due: DueChanges;
+  /** Web push: sends new notifications to browsers with no open stream (realtime/web-push.ts). */
+  readonly push: PushDelivery;
+  /** The VAPID public key pushes are signed with (Query.webPushPublicKey). */
+  readonly vapidPublicKey: string;
 }
 
 const defaultQuery = /* GraphQL */ `# Welcome to Tidings. Requests need a session cookie (sign in through /api/auth)
@@ -86,6 +93,7 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
   if (migrated.applied.length > 0) log.info('database migrated', { applied: migrated.applied });
   const db = await connectDatabase(config.databaseUrl);
   const metrics = createMetrics();
+  const vapid = config.vapidKeys ?? (await storedVapidKeys(db));
   const webClient = config.webDir ? loadWebClient(config.webDir) : null;
   if (config.webDir && !webClient) {
     log.info('no web client build; / leads to GraphiQL (npm start builds it)', { webDir: config.webDir });
@@ -96,6 +104,8 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
     metrics,
     // Called from a timer, once the registry below exists.
     localStats: () => registry.stats(),
+    // Called after commits, once the delivery below exists.
+    onPublish: (userId, event) => push.offer(userId, event),
   });
   const registry = new StreamRegistry({
     eventLog: createEventLogReader(db),
@@ -109,6 +119,21 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
     credentialCheckMs: config.credentialCheckMs,
   });
   pubsub.onReconnect(() => registry.catchUpAll());
+  const pushSubscriptions = createPushSubscriptions(db);
+  const push = createPushDelivery({
+    targets: pushSubscriptions,
+    presence: (userIds) => pubsub.listening(userIds),
+    vapid: { ...vapid, subject: config.vapidSubject },
+    agent: createPushAgent({ allowPrivate: config.pushAllowPrivateEndpoints, ca: config.pushCa }),
+    allowPrivate: config.pushAllowPrivateEndpoints,
+    isCritical: (kind) => config.criticalKinds.includes(kind),
+    retryDelaysMs: config.pushRetryDelaysMs,
+    log,
+    metrics,
+  });
+  if (config.pushAllowPrivateEndpoints) {
+    log.warn('TIDINGS_PUSH_ALLOW_PRIVATE_ENDPOINTS=1: push endpoints may point inside the network (for tests only)');
+  }
   const notifications = createNotificationService(db, pubsub, {
     metrics,
     onScheduled: (at) => due.nudge(at),
@@ -152,6 +177,11 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
     topics: createTopics(db),
     streams: registry,
     pubsub,
+    push: {
+      publicKey: vapid.publicKey,
+      subscriptions: pushSubscriptions,
+      checkEndpoint: (endpoint) => checkPushEndpoint(endpoint, { allowPrivate: config.pushAllowPrivateEndpoints }),
+    },
     viewerOf,
   });
 
@@ -271,6 +301,8 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
     log,
     retention,
     due,
+    push,
+    vapidPublicKey: vapid.publicKey,
     async start() {
       url = await listen(server, config.port, config.host);
       trustedOrigins = trustedOriginsOf(config, Number(new URL(url).port));
@@ -301,6 +333,7 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
       await closed;
       await metricsClosed;
       await yoga.dispose();
+      await push.close();
       await pubsub.close();
       await db.close();
       log.info('stopped');

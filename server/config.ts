@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createECDH, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
@@ -45,6 +45,16 @@ export interface Config {
   webDir: string | null;
   /** Kinds no user may mute (TIDINGS_CRITICAL_KINDS, default `security`). */
   criticalKinds: string[];
+  /** TIDINGS_VAPID_PUBLIC_KEY and TIDINGS_VAPID_PRIVATE_KEY; null: generated on first start and stored in the database. */
+  vapidKeys: { publicKey: string; privateKey: string } | null;
+  /** TIDINGS_VAPID_SUBJECT: who push services may contact about this server's pushes (mailto: or https:). */
+  vapidSubject: string;
+  /** TIDINGS_PUSH_ALLOW_PRIVATE_ENDPOINTS=1 (tests only): push endpoints may be private addresses (https still required). */
+  pushAllowPrivateEndpoints: boolean;
+  /** A certificate authority push requests trust besides the system's: tests' own push service (no variable). */
+  pushCa: string | null;
+  /** How long web push waits before each retry of a failed send (1 s, 4 s, 16 s; tests shorten them). */
+  pushRetryDelaysMs: number[];
 }
 
 /** The shortest password Better Auth accepts here (the CLI checks it before it opens anything). */
@@ -97,6 +107,14 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     throw new ConfigError(`TIDINGS_METRICS_PORT must differ from PORT (both are ${port}).`);
   }
 
+  const pushAllowPrivateEndpoints =
+    overrides.pushAllowPrivateEndpoints ?? zeroOne(env, 'TIDINGS_PUSH_ALLOW_PRIVATE_ENDPOINTS', false);
+  if (pushAllowPrivateEndpoints && production) {
+    throw new ConfigError(
+      'TIDINGS_PUSH_ALLOW_PRIVATE_ENDPOINTS=1 is for tests with a push service on loopback; it cannot be set when NODE_ENV=production.',
+    );
+  }
+
   return {
     port,
     host,
@@ -133,7 +151,76 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     logLevel,
     webDir,
     criticalKinds: overrides.criticalKinds ?? parseCriticalKinds(env.TIDINGS_CRITICAL_KINDS),
+    vapidKeys: overrides.vapidKeys !== undefined ? overrides.vapidKeys : parseVapidKeys(env),
+    vapidSubject: overrides.vapidSubject ?? parseVapidSubject(env.TIDINGS_VAPID_SUBJECT, publicUrl),
+    pushAllowPrivateEndpoints,
+    pushCa: overrides.pushCa ?? null,
+    pushRetryDelaysMs: overrides.pushRetryDelaysMs ?? [1_000, 4_000, 16_000],
   };
+}
+
+/**
+ * TIDINGS_VAPID_PUBLIC_KEY and TIDINGS_VAPID_PRIVATE_KEY, as `npx web-push generate-vapid-keys`
+ * prints them: both or neither, a P-256 key pair in base64url that belong together.
+ */
+function parseVapidKeys(env: Env): Config['vapidKeys'] {
+  const publicKey = env.TIDINGS_VAPID_PUBLIC_KEY?.trim() || '';
+  const privateKey = env.TIDINGS_VAPID_PRIVATE_KEY?.trim() || '';
+  if (!publicKey && !privateKey) return null;
+  if (!publicKey || !privateKey) {
+    throw new ConfigError(
+      `TIDINGS_VAPID_PUBLIC_KEY and TIDINGS_VAPID_PRIVATE_KEY go together: ${publicKey ? 'TIDINGS_VAPID_PRIVATE_KEY' : 'TIDINGS_VAPID_PUBLIC_KEY'} is missing. Set both (\`npx web-push generate-vapid-keys\`), or neither to have Tidings generate and store a pair.`,
+    );
+  }
+  const bytes = (text: string) => (/^[A-Za-z0-9_-]+$/.test(text) ? Buffer.from(text, 'base64url') : Buffer.alloc(0));
+  const pub = bytes(publicKey);
+  if (pub.length !== 65 || pub[0] !== 4) {
+    throw new ConfigError(
+      'TIDINGS_VAPID_PUBLIC_KEY must be an uncompressed P-256 public key in base64url (65 bytes, 87 characters), as `npx web-push generate-vapid-keys` prints it.',
+    );
+  }
+  const priv = bytes(privateKey);
+  if (priv.length !== 32) {
+    throw new ConfigError(
+      'TIDINGS_VAPID_PRIVATE_KEY must be a P-256 private key in base64url (32 bytes, 43 characters), as `npx web-push generate-vapid-keys` prints it.',
+    );
+  }
+  let matches = false;
+  try {
+    const ecdh = createECDH('prime256v1');
+    ecdh.setPrivateKey(priv);
+    matches = ecdh.getPublicKey().equals(pub);
+  } catch {
+    matches = false;
+  }
+  if (!matches) {
+    throw new ConfigError('TIDINGS_VAPID_PRIVATE_KEY is not the private key of TIDINGS_VAPID_PUBLIC_KEY.');
+  }
+  return { publicKey, privateKey };
+}
+
+/** TIDINGS_VAPID_SUBJECT: a mailto: address or an https: URL; default the public URL when it is https, else mailto:push@<its host>. */
+function parseVapidSubject(raw: string | undefined, publicUrl: string): string {
+  const given = raw?.trim();
+  if (!given) {
+    const url = new URL(publicUrl);
+    return url.protocol === 'https:' ? url.origin : `mailto:push@${url.hostname}`;
+  }
+  const valid = /^mailto:[^@\s]+@[^@\s]+$/.test(given) || /^https:\/\/[^\s/]+/.test(given);
+  if (!valid) {
+    throw new ConfigError(
+      `TIDINGS_VAPID_SUBJECT must be a mailto: address or an https:// URL push services can reach you at (for example mailto:ops@example.com); got "${given}".`,
+    );
+  }
+  return given;
+}
+
+function zeroOne(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === '1') return true;
+  if (raw === '0') return false;
+  throw new ConfigError(`${name} must be 1 or 0; got "${raw}".`);
 }
 
 /** A comma-separated list of kinds, or `none`; default `security`. */

@@ -50,6 +50,26 @@ export function createMetrics() {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
     }),
+    pushSent: new Counter({
+      name: 'tidings_push_sent_total',
+      help: 'Web pushes the push service accepted.',
+      registers,
+    }),
+    pushFailed: new Counter({
+      name: 'tidings_push_failed_total',
+      help: 'Web pushes given up on (after their retries, or refused for good by the push service).',
+      registers,
+    }),
+    pushRemoved: new Counter({
+      name: 'tidings_push_subscriptions_removed_total',
+      help: 'Push subscriptions removed: gone (404, 410), pointing at a private address, or failing 10 times in a row.',
+      registers,
+    }),
+    pushDropped: new Counter({
+      name: 'tidings_push_dropped_total',
+      help: 'Web pushes dropped because a delivery queue was full.',
+      registers,
+    }),
     redisUp: new Gauge({
       name: 'tidings_redis_connected',
       help: '1 when Redis is configured and connected, 0 when configured and not.',

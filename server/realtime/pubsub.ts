@@ -27,6 +27,12 @@ export interface NotificationPubSub extends EventSubscriber {
   redisState(): 'connected' | 'disconnected' | null;
   /** Stream statistics of every live instance (this one's passed in, the others' read from Redis). */
   clusterStats(local: StreamStats): Promise<StreamStats>;
+  /**
+   * Which of these users have a stream open on any instance: every open stream listens here for
+   * its user (see web-push.ts). In-process: this process' listeners; with Redis, also the
+   * subscribers of each user's channel (PUBSUB NUMSUB), which counts every instance's streams.
+   */
+  listening(userIds: readonly string[]): Promise<Set<string>>;
   /** Called after Redis comes back, so streams can read what they may have missed from the log. */
   onReconnect(callback: () => void): void;
   close(): Promise<void>;
@@ -38,6 +44,8 @@ export interface PubSubOptions {
   metrics: Metrics;
   /** This instance's stream statistics, reported to Redis for clusterStats. */
   localStats?: () => StreamStats;
+  /** Told of every event this instance publishes (after its commit): web push (web-push.ts). */
+  onPublish?: (userId: string, event: NotificationEventPayload) => void;
 }
 
 /** How long a stream waits for Redis to confirm a subscription before it goes on without it. */
@@ -72,12 +80,23 @@ export function createNotificationPubSub(options: PubSubOptions): NotificationPu
     }
   };
 
+  const onPublish = (userId: string, event: NotificationEventPayload) => {
+    try {
+      options.onPublish?.(userId, event);
+    } catch (error) {
+      options.log.error('web push could not take an event', { userId, ...errorFields(error) });
+    }
+  };
+  const listeningHere = (userIds: readonly string[]) => new Set(userIds.filter((userId) => local.has(userId)));
+
   if (!options.redisUrl) {
     return {
       publish: (userId, event) => {
         options.metrics.eventsPublished.inc();
         dispatchLocal(userId, event);
+        onPublish(userId, event);
       },
+      listening: async (userIds) => listeningHere(userIds),
       listen: (userId, onEvent) => ({ stop: attach(userId, onEvent), ready: Promise.resolve() }),
       listenerCount: () => listeners,
       redisState: () => null,
@@ -142,6 +161,7 @@ export function createNotificationPubSub(options: PubSubOptions): NotificationPu
       options.metrics.eventsPublished.inc();
       dispatchLocal(userId, event);
       if (connected) pubsub.publish('notification:event', userId, { origin, event });
+      onPublish(userId, event);
     },
     listen(userId, onEvent) {
       const stopLocal = attach(userId, onEvent);
@@ -162,6 +182,25 @@ export function createNotificationPubSub(options: PubSubOptions): NotificationPu
       };
     },
     listenerCount: () => listeners,
+    async listening(userIds) {
+      const found = listeningHere(userIds);
+      const rest = userIds.filter((userId) => !found.has(userId));
+      if (!connected) return found;
+      try {
+        for (let i = 0; i < rest.length; i += 1_000) {
+          const page = rest.slice(i, i + 1_000);
+          // [channel, count, channel, count, …]
+          const counts = (await publishClient.call('PUBSUB', 'NUMSUB', ...page.map(topicOf))) as unknown[];
+          page.forEach((userId, j) => {
+            if (Number(counts[j * 2 + 1]) > 0) found.add(userId);
+          });
+        }
+      } catch (error) {
+        // As while Redis is away: only this instance's streams count.
+        options.log.warn('could not ask redis who is listening', errorFields(error));
+      }
+      return found;
+    },
     redisState: () => (connected ? 'connected' : 'disconnected'),
     async clusterStats(stats) {
       if (!connected) return stats;

@@ -5,6 +5,7 @@ import type { NotificationPubSub } from '../realtime/pubsub.ts';
 import type { StreamBuffer, StreamCredential, StreamRegistry, StreamReservation } from '../realtime/streams.ts';
 import type { Database, PrismaClient } from '../store/db.ts';
 import type { NotificationService } from '../store/notifications.ts';
+import type { PushSubscriptions } from '../store/push-subscriptions.ts';
 import type { Topics } from '../store/topics.ts';
 import { unauthenticated } from './errors.ts';
 
@@ -29,6 +30,7 @@ export interface Context {
   topics: Topics;
   streams: StreamRegistry;
   pubsub: NotificationPubSub;
+  push: WebPushApi;
   viewer: Viewer | null;
   /** An `x-api-key` came with the request and was refused: the answer says the key is bad, not missing. */
   apiKeyRefused: boolean;
@@ -51,12 +53,22 @@ export interface TransportContext {
   readonly reservation?: StreamReservation | undefined;
 }
 
+/** What the web push operations need (push.ts). */
+export interface WebPushApi {
+  /** The VAPID public key browsers subscribe with (applicationServerKey). */
+  publicKey: string;
+  subscriptions: PushSubscriptions;
+  /** Why an endpoint may not be registered, or null when it may (realtime/push-endpoints.ts). */
+  checkEndpoint(endpoint: string): Promise<string | null>;
+}
+
 export interface ContextDependencies {
   prisma: PrismaClient;
   notifications: NotificationService;
   topics: Topics;
   streams: StreamRegistry;
   pubsub: NotificationPubSub;
+  push: WebPushApi;
   viewerOf: (request: Request) => Promise<Viewer | null>;
 }
 
@@ -71,6 +83,7 @@ export function createContextBuilder({
   topics,
   streams,
   pubsub,
+  push,
 }: ContextDependencies) {
   return async (request: Request, transport: TransportContext = {}): Promise<Context> => {
     const viewer = await viewerOf(request);
@@ -81,6 +94,7 @@ export function createContextBuilder({
       topics,
       streams,
       pubsub,
+      push,
       viewer,
       apiKeyRefused: viewer === null && request.headers.has('x-api-key'),
       lastEventId: lastEventIdOf(request),

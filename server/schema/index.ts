@@ -11,6 +11,7 @@ import './notification-events.ts';
 import './preferences.ts';
 import './broadcast.ts';
 import './receipts.ts';
+import './push.ts';
 
 export const schema = builder.toSchema();
 

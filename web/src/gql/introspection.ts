@@ -560,6 +560,28 @@ export default {
             ]
           },
           {
+            "name": "registerPushSubscription",
+            "type": {
+              "kind": "NON_NULL",
+              "ofType": {
+                "kind": "SCALAR",
+                "name": "Any"
+              }
+            },
+            "args": [
+              {
+                "name": "input",
+                "type": {
+                  "kind": "NON_NULL",
+                  "ofType": {
+                    "kind": "SCALAR",
+                    "name": "Any"
+                  }
+                }
+              }
+            ]
+          },
+          {
             "name": "removeTopicMembers",
             "type": {
               "kind": "NON_NULL",
@@ -716,6 +738,28 @@ export default {
             "args": [
               {
                 "name": "id",
+                "type": {
+                  "kind": "NON_NULL",
+                  "ofType": {
+                    "kind": "SCALAR",
+                    "name": "Any"
+                  }
+                }
+              }
+            ]
+          },
+          {
+            "name": "unregisterPushSubscription",
+            "type": {
+              "kind": "NON_NULL",
+              "ofType": {
+                "kind": "SCALAR",
+                "name": "Any"
+              }
+            },
+            "args": [
+              {
+                "name": "endpoint",
                 "type": {
                   "kind": "NON_NULL",
                   "ofType": {
@@ -2527,6 +2571,17 @@ export default {
           },
           {
             "name": "unreadNotificationCount",
+            "type": {
+              "kind": "NON_NULL",
+              "ofType": {
+                "kind": "SCALAR",
+                "name": "Any"
+              }
+            },
+            "args": []
+          },
+          {
+            "name": "webPushPublicKey",
             "type": {
               "kind": "NON_NULL",
               "ofType": {
