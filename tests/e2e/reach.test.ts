@@ -29,7 +29,8 @@ describe.skipIf(unavailable !== null)('reach in a real browser', { timeout: 90_0
   beforeAll(async () => {
     webDir = mkdtempSync(path.join(tmpdir(), 'tidings-web-'));
     await buildWebClient(() => {}, webDir);
-    server = await startServer({ webDir, heartbeatMs: 2_000 });
+    // Private push endpoints: the push switch's test registers a subscription on loopback.
+    server = await startServer({ webDir, heartbeatMs: 2_000, pushAllowPrivateEndpoints: true });
     browser = await launchBrowser();
     mkdirSync(outputDir, { recursive: true });
   }, 120_000);
@@ -336,5 +337,91 @@ describe.skipIf(unavailable !== null)('reach in a real browser', { timeout: 90_0
     // The chime is the client's own file.
     const chime = await page.request.get(`${server.url}/chime.wav`);
     expect(chime.headers()['content-type']).toBe('audio/wav');
+  });
+
+  it("the push switch subscribes this browser with the server's VAPID key and registers it; off unsubscribes and unregisters", async () => {
+    const { context, page, cookie } = await newUser('pushswitch');
+    await context.grantPermissions(['notifications'], { origin: server.url });
+    // Headless Chromium has no push service to subscribe with (it is Google's, on the internet):
+    // the browser's PushManager gives a subscription of the same shape, with a real P-256 key.
+    await context.addInitScript(() => {
+      const b64 = (bytes: Uint8Array) =>
+        btoa(String.fromCharCode(...bytes))
+          .replace(/\+/g, '-')
+          .replace(/\//g, '_')
+          .replace(/=+$/, '');
+      type Fake = {
+        endpoint: string;
+        options: PushSubscriptionOptions;
+        toJSON(): PushSubscriptionJSON;
+        unsubscribe(): Promise<boolean>;
+      };
+      const state = { subscription: null as Fake | null, keys: [] as string[], unsubscribed: [] as string[] };
+      (window as unknown as { pushState: typeof state }).pushState = state;
+      PushManager.prototype.subscribe = async (options?: PushSubscriptionOptionsInit) => {
+        const serverKey = new Uint8Array(options?.applicationServerKey as ArrayBuffer);
+        state.keys.push(b64(serverKey));
+        const pair = await crypto.subtle.generateKey({ name: 'ECDH', namedCurve: 'P-256' }, true, ['deriveBits']);
+        const p256dh = new Uint8Array(await crypto.subtle.exportKey('raw', pair.publicKey));
+        const auth = crypto.getRandomValues(new Uint8Array(16));
+        const endpoint = `https://127.0.0.1:9/push/${crypto.randomUUID()}`;
+        state.subscription = {
+          endpoint,
+          options: { applicationServerKey: serverKey.buffer, userVisibleOnly: true },
+          toJSON: () => ({ endpoint, keys: { p256dh: b64(p256dh), auth: b64(auth) } }),
+          unsubscribe: async () => {
+            state.subscription = null;
+            state.unsubscribed.push(endpoint);
+            return true;
+          },
+        };
+        return state.subscription as unknown as PushSubscription;
+      };
+      PushManager.prototype.getSubscription = async () => state.subscription as unknown as PushSubscription | null;
+    });
+    await page.reload();
+    await serviceWorkerOf(context, page);
+    await openSettings(page);
+    const pushSwitch = page.getByRole('switch', { name: 'Push notifications when no tab is open' });
+    expect(await pushSwitch.isChecked()).toBe(false);
+    const pushState = () =>
+      page.evaluate(() => {
+        const { subscription, keys, unsubscribed } = (
+          window as unknown as {
+            pushState: { subscription: { endpoint: string } | null; keys: string[]; unsubscribed: string[] };
+          }
+        ).pushState;
+        return { endpoint: subscription?.endpoint ?? null, keys, unsubscribed };
+      });
+    const unregister = async (endpoint: string) =>
+      (
+        await gql<{ unregisterPushSubscription: boolean }>(
+          server,
+          'mutation($endpoint: String!) { unregisterPushSubscription(endpoint: $endpoint) }',
+          { endpoint },
+          cookie,
+        )
+      ).data?.unregisterPushSubscription;
+    const serverKey = (await gql<{ webPushPublicKey: string }>(server, '{ webPushPublicKey }', {}, cookie)).data
+      ?.webPushPublicKey;
+
+    await pushSwitch.click();
+    await expect.poll(() => pushSwitch.isChecked(), soon).toBe(true);
+    const first = await pushState();
+    expect(first.keys).toEqual([serverKey]);
+    expect(await page.locator('.settings [role="alert"]').count()).toBe(0);
+    // Registered for this user: the server had it to remove.
+    expect(await unregister(first.endpoint ?? '')).toBe(true);
+
+    await pushSwitch.click();
+    await expect.poll(() => pushSwitch.isChecked(), soon).toBe(false);
+    await pushSwitch.click();
+    await expect.poll(() => pushSwitch.isChecked(), soon).toBe(true);
+    const second = await pushState();
+    await pushSwitch.click();
+    await expect.poll(() => pushSwitch.isChecked(), soon).toBe(false);
+    expect((await pushState()).unsubscribed).toEqual([first.endpoint, second.endpoint]);
+    // Switched off in the page: the server no longer has it.
+    expect(await unregister(second.endpoint ?? '')).toBe(false);
   });
 });

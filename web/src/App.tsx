@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import { AuthScreen } from './auth/AuthScreen.tsx';
 import { authClient } from './auth/client.ts';
 import { NotificationsProvider } from './notifications/NotificationsProvider.tsx';
+import { forgetPushSubscription } from './notifications/push.ts';
 import { Home } from './ui/Home.tsx';
 import { forgetOfflineData } from './urql/offline.ts';
 
@@ -75,6 +76,7 @@ export function App() {
       channel?.postMessage('signed-out');
     }
     forgetUser();
+    await forgetPushSubscription();
     setNotice(signedOutByUser.current ? null : (reason ?? null));
     await authClient.signOut();
     session.refetch();

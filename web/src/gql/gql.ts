@@ -39,6 +39,9 @@ type Documents = {
     "\n  query MyTopics {\n    myTopics\n  }\n": typeof types.MyTopicsDocument,
     "\n  mutation SubscribeToTopic($topic: String!) {\n    subscribeToTopic(topic: $topic)\n  }\n": typeof types.SubscribeToTopicDocument,
     "\n  mutation UnsubscribeFromTopic($topic: String!) {\n    unsubscribeFromTopic(topic: $topic)\n  }\n": typeof types.UnsubscribeFromTopicDocument,
+    "\n  query WebPushPublicKey {\n    webPushPublicKey\n  }\n": typeof types.WebPushPublicKeyDocument,
+    "\n  mutation RegisterPushSubscription($input: PushSubscriptionInput!) {\n    registerPushSubscription(input: $input)\n  }\n": typeof types.RegisterPushSubscriptionDocument,
+    "\n  mutation UnregisterPushSubscription($endpoint: String!) {\n    unregisterPushSubscription(endpoint: $endpoint)\n  }\n": typeof types.UnregisterPushSubscriptionDocument,
     "\n          mutation ServiceWorkerMarkNotificationRead($id: ID!) {\n            markNotificationRead(id: $id) {\n              id\n            }\n          }\n        ": typeof types.ServiceWorkerMarkNotificationReadDocument,
     "\n  fragment NotificationEdgeFields on NotificationEdge {\n    node {\n      ...NotificationFields\n    }\n  }\n": typeof types.NotificationEdgeFieldsFragmentDoc,
     "\n  fragment NotificationBulkState on Notification {\n    id\n    read\n    readAt\n    seen\n    seenAt\n    archived\n    archivedAt\n  }\n": typeof types.NotificationBulkStateFragmentDoc,
@@ -71,6 +74,9 @@ const documents: Documents = {
     "\n  query MyTopics {\n    myTopics\n  }\n": types.MyTopicsDocument,
     "\n  mutation SubscribeToTopic($topic: String!) {\n    subscribeToTopic(topic: $topic)\n  }\n": types.SubscribeToTopicDocument,
     "\n  mutation UnsubscribeFromTopic($topic: String!) {\n    unsubscribeFromTopic(topic: $topic)\n  }\n": types.UnsubscribeFromTopicDocument,
+    "\n  query WebPushPublicKey {\n    webPushPublicKey\n  }\n": types.WebPushPublicKeyDocument,
+    "\n  mutation RegisterPushSubscription($input: PushSubscriptionInput!) {\n    registerPushSubscription(input: $input)\n  }\n": types.RegisterPushSubscriptionDocument,
+    "\n  mutation UnregisterPushSubscription($endpoint: String!) {\n    unregisterPushSubscription(endpoint: $endpoint)\n  }\n": types.UnregisterPushSubscriptionDocument,
     "\n          mutation ServiceWorkerMarkNotificationRead($id: ID!) {\n            markNotificationRead(id: $id) {\n              id\n            }\n          }\n        ": types.ServiceWorkerMarkNotificationReadDocument,
     "\n  fragment NotificationEdgeFields on NotificationEdge {\n    node {\n      ...NotificationFields\n    }\n  }\n": types.NotificationEdgeFieldsFragmentDoc,
     "\n  fragment NotificationBulkState on Notification {\n    id\n    read\n    readAt\n    seen\n    seenAt\n    archived\n    archivedAt\n  }\n": types.NotificationBulkStateFragmentDoc,
@@ -192,6 +198,18 @@ export function graphql(source: "\n  mutation SubscribeToTopic($topic: String!) 
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation UnsubscribeFromTopic($topic: String!) {\n    unsubscribeFromTopic(topic: $topic)\n  }\n"): (typeof documents)["\n  mutation UnsubscribeFromTopic($topic: String!) {\n    unsubscribeFromTopic(topic: $topic)\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query WebPushPublicKey {\n    webPushPublicKey\n  }\n"): (typeof documents)["\n  query WebPushPublicKey {\n    webPushPublicKey\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RegisterPushSubscription($input: PushSubscriptionInput!) {\n    registerPushSubscription(input: $input)\n  }\n"): (typeof documents)["\n  mutation RegisterPushSubscription($input: PushSubscriptionInput!) {\n    registerPushSubscription(input: $input)\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UnregisterPushSubscription($endpoint: String!) {\n    unregisterPushSubscription(endpoint: $endpoint)\n  }\n"): (typeof documents)["\n  mutation UnregisterPushSubscription($endpoint: String!) {\n    unregisterPushSubscription(endpoint: $endpoint)\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -9,6 +9,7 @@ import {
 } from '../notifications/preferences.ts';
 import { DesktopNotifications } from './DesktopNotifications.tsx';
 import { KindIcon } from './KindIcon.tsx';
+import { PushNotifications } from './PushNotifications.tsx';
 
 const columns: { field: keyof PreferenceChange; label: string; hint: string }[] = [
   { field: 'inApp', label: 'In-app', hint: 'Off: they go straight to the archive, without a badge or alert' },
@@ -24,6 +25,7 @@ export function Settings() {
       <section className="card" aria-labelledby="browser-settings">
         <h2 id="browser-settings">On this browser</h2>
         <DesktopNotifications />
+        <PushNotifications />
         <p className="muted small">
           Every tab of this browser shares one live connection; open another tab and watch both update.
         </p>
