@@ -39,14 +39,14 @@ export function NotificationsProvider({
 }: NotificationsProviderProps) {
   const [value] = useState(() => {
     const store: OfflineStore | undefined = offline ? offlineStore(userId) : undefined;
-    const { client, feed } = createNotificationClient(undefined, undefined, store);
+    const { client, feed, mutationsPending } = createNotificationClient(undefined, undefined, store);
     const listeners = new Set<(event: StreamEvent) => void>();
     const stream = new TabStream({
       key: userId,
       transport: transport ?? graphqlSseTransport(),
       onEvent: (event) => {
         feed.push(event);
-        store?.setCursor(event.cursor);
+        store?.setCursor(event.cursor, !mutationsPending());
         // The server answers again: what was queued while it did not goes now.
         if (event.__typename === 'NotificationStreamReady') store?.flush();
         for (const listener of listeners) listener(event);

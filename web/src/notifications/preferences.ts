@@ -1,6 +1,7 @@
-import { useCallback, useMemo } from 'react';
+import { useCallback, useMemo, useRef } from 'react';
 import { useMutation, useQuery } from 'urql';
 import type { KindPreferenceFieldsFragment } from '../gql/graphql.ts';
+import type { StreamEvent } from '../urql/cache.ts';
 import { defaultPreference } from '../urql/cache.ts';
 import {
   MyTopicsQuery,
@@ -10,6 +11,7 @@ import {
   UnsubscribeFromTopicMutation,
 } from './documents.ts';
 import { type MutationOutcome, useListening } from './hooks.ts';
+import { useStreamEvents } from './NotificationsProvider.tsx';
 
 export type KindPreference = KindPreferenceFieldsFragment;
 
@@ -23,9 +25,24 @@ export type PreferenceChange = Partial<Pick<KindPreference, 'inApp' | 'push' | '
  */
 export function useNotificationPreferences() {
   const { pause } = useListening();
-  const [result] = useQuery({ query: NotificationPreferencesQuery, pause });
+  const [result, refetch] = useQuery({ query: NotificationPreferencesQuery, pause });
   const [, set] = useMutation(SetNotificationPreferenceMutation);
   const preferences = useMemo(() => result.data?.notificationPreferences ?? [], [result.data]);
+
+  // A kind received for the first time has a preference on the server now (and only the server
+  // knows whether it is critical): ask again. Asked after the event, so the answer has it.
+  const known = useRef(preferences);
+  known.current = preferences;
+  useStreamEvents(
+    useCallback(
+      (event: StreamEvent) => {
+        if (event.__typename !== 'NotificationCreated' || pause) return;
+        const { kind } = event.notification;
+        if (!known.current.some((preference) => preference.kind === kind)) refetch({ requestPolicy: 'network-only' });
+      },
+      [pause, refetch],
+    ),
+  );
   /** A kind's preference; the defaults for a kind never received or set. */
   const preferenceOf = useCallback(
     (kind: string): KindPreference =>

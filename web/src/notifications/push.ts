@@ -1,5 +1,5 @@
-import { useCallback, useEffect, useState } from 'react';
 import { stringifyDocument } from '@urql/core';
+import { useCallback, useEffect, useState } from 'react';
 import { useClient } from 'urql';
 import { graphql } from '../gql/index.ts';
 import { errorMessage } from './hooks.ts';

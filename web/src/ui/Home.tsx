@@ -77,6 +77,17 @@ export function Home({ user, onSignOut }: HomeProps) {
           <BellIcon size={20} /> Tidings
         </span>
         <ConnectionIndicator />
+        <button
+          type="button"
+          className="settings-toggle"
+          aria-pressed={showSettings}
+          aria-label="Settings"
+          title="Settings"
+          onClick={() => setShowSettings(!showSettings)}
+        >
+          <GearIcon />
+          <span className="settings-label">Settings</span>
+        </button>
         <div className="bell-wrap">
           <button
             ref={bell}
@@ -96,17 +107,6 @@ export function Home({ user, onSignOut }: HomeProps) {
           </button>
           {open && <NotificationPanel ref={panel} id={panelId} onClose={close} />}
         </div>
-        <button
-          type="button"
-          className="settings-toggle"
-          aria-pressed={showSettings}
-          aria-label="Settings"
-          title="Settings"
-          onClick={() => setShowSettings(!showSettings)}
-        >
-          <GearIcon />
-          <span className="settings-label">Settings</span>
-        </button>
         <div className="account">
           <span className="muted small account-email">{user.email}</span>
           <button type="button" className="link" onClick={() => void onSignOut()}>

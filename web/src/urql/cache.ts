@@ -360,7 +360,6 @@ function applyEvent(cache: Cache, event: StreamEvent, pending: Pending) {
         moved: event.__typename === 'NotificationCreated',
         fromStream: true,
       });
-      if (event.__typename === 'NotificationCreated') listKind(cache, event.notification.kind);
       break;
     case 'NotificationDeleted':
       pending.changes.delete(`NotificationDeleted:${event.notificationId}`);
@@ -747,17 +746,6 @@ function listPreference(cache: Cache, preference: KindPreferenceFieldsFragment |
       ),
     };
   });
-}
-
-/**
- * A kind received for the first time now has a preference on the server (with whether it is
- * critical, which only the server knows): the cached list is fetched again.
- */
-function listKind(cache: Cache, kind: string) {
-  const listed = cache.resolve('Query', 'notificationPreferences');
-  if (!Array.isArray(listed)) return;
-  const key = cache.keyOfEntity({ __typename: 'KindPreference', kind });
-  if (!(listed as unknown[]).includes(key)) cache.invalidate('Query', 'notificationPreferences');
 }
 
 function changeTopics(cache: Cache, change: (topics: string[]) => string[]) {

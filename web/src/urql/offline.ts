@@ -16,9 +16,15 @@ export interface OfflineStore {
    * app was closed or offline is replayed into the stored cache.
    */
   hydrated: Promise<string>;
-  /** Records the cursor of an event just applied; it is stored with the next write of the cache. */
-  setCursor(cursor: string): void;
-  /** Sends the queued mutations now (the server answers again; the browser's `online` event does this too). */
+  /**
+   * Records the cursor of an event just applied; it is stored with the next write of the cache.
+   * `settled`: no optimistic change was pending as it was applied. Graphcache does not store a
+   * write that equals what an optimistic layer shows at that moment, so an event applied under
+   * one may never reach the stored data: from then on the stored cursor stays where it was, and
+   * the next visit replays from there (events apply twice safely).
+   */
+  setCursor(cursor: string, settled: boolean): void;
+  /** Sends the queued mutations now: the stream is ready again, so the server answers. */
   flush(): void;
   /** Forgets everything stored for this user, and stops storing (sign-out). */
   clear(): Promise<void>;
@@ -33,6 +39,8 @@ export interface OfflineStore {
 export function offlineStore(userId: string): OfflineStore {
   const base = makeDefaultStorage({ idbName: offlineDatabaseName(userId), maxAge: 7 });
   let cursor = '';
+  /** Set once an event was applied under an optimistic change: the stored cursor no longer moves. */
+  let held = false;
   /** Set once signed out: what this tab's cache still writes must not bring the data back. */
   let forgotten = false;
   let onOnline: (() => void) | null = null;
@@ -52,7 +60,6 @@ export function offlineStore(userId: string): OfflineStore {
       const { [cursorKey]: stored, ...data } = entries;
       const found = typeof stored === 'string' ? (JSON.parse(stored) as unknown) : null;
       cursor = typeof found === 'string' ? found : '';
-      if (!cursor) await base.clear().catch(() => {});
       resolveHydrated(cursor);
       return cursor ? data : {};
     },
@@ -60,21 +67,29 @@ export function offlineStore(userId: string): OfflineStore {
       if (forgotten) return Promise.resolve();
       return base.writeData({ ...entries, [cursorKey]: JSON.stringify(cursor) });
     },
-    readMetadata: () => base.readMetadata?.() ?? Promise.resolve(null),
+    // Queued mutations are optimistic layers once they are sent again: the cursor holds (see setCursor).
+    async readMetadata() {
+      const queued = (await base.readMetadata?.()) ?? null;
+      if (Array.isArray(queued) && queued.length > 0) held = true;
+      return queued;
+    },
     writeMetadata(json) {
+      if (json.length > 0) held = true;
       if (!forgotten) base.writeMetadata?.(json);
     },
+    // Not on the browser's `online` event, which fires before the server can be reached: the
+    // provider calls flush() when the stream is ready again, so queued changes go once they can land.
     onOnline(callback) {
       onOnline = callback;
-      base.onOnline?.(callback);
     },
   };
 
   const store: OfflineStore = {
     storage,
     hydrated,
-    setCursor(next) {
-      if (next) cursor = next;
+    setCursor(next, settled) {
+      if (!settled) held = true;
+      if (next && !held) cursor = next;
     },
     flush: () => onOnline?.(),
     clear() {
