@@ -12,13 +12,12 @@ import { badge, inFront, item, openPanel, signIn, signUpThroughTheForm, soon } f
 // The reach of issue 13 on the web client, in a real Chromium against a real server: the service
 // worker (app shell offline, a push shown, its click), the offline cache and its queued changes,
 // the settings (preferences per kind kept in step across tabs, topics), and desktop notifications
-// and the chime following the preferences.
+// and the chime following the preferences. The settings' screenshots (tests/output/) are what
+// docs/preferences.png and docs/topics.png were copied from.
 
 const unavailable = browserUnavailable();
 if (unavailable && process.env.CI === 'true') throw new Error(`CI=true and ${unavailable}`);
 if (unavailable) process.stderr.write(`\n⚠ Skipping the reach browser tests: ${unavailable}\n`);
-
-const docsDir = path.join(import.meta.dirname, '..', '..', 'docs');
 
 describe.skipIf(unavailable !== null)('reach in a real browser', { timeout: 90_000 }, () => {
   let server: TestServer;
@@ -269,8 +268,6 @@ describe.skipIf(unavailable !== null)('reach in a real browser', { timeout: 90_0
     await first
       .locator('.kind-settings')
       .screenshot({ path: path.join(outputDir, `preferences-${server.config.provider}.png`) });
-    if (server.config.provider === 'sqlite')
-      await first.locator('.kind-settings').screenshot({ path: path.join(docsDir, 'preferences.png') });
 
     // Topics: the server's rule is checked before sending; a good name is followed, then left.
     const topics = first.locator('.topic-settings');
@@ -294,7 +291,6 @@ describe.skipIf(unavailable !== null)('reach in a real browser', { timeout: 90_0
       await topics.getByRole('list', { name: 'Topics you follow' }).getByRole('listitem').allTextContents(),
     ).toEqual(['incidents:eu-west.2Unfollow', 'releasesUnfollow']);
     await topics.screenshot({ path: path.join(outputDir, `topics-${server.config.provider}.png`) });
-    if (server.config.provider === 'sqlite') await topics.screenshot({ path: path.join(docsDir, 'topics.png') });
     await topics.getByRole('button', { name: 'Unfollow releases' }).click();
     await expect.poll(followed, soon).toEqual(['incidents:eu-west.2']);
     expect(await topics.getByText('releases', { exact: true }).count()).toBe(0);
