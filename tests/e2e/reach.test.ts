@@ -119,6 +119,20 @@ describe.skipIf(unavailable !== null)('reach in a real browser', { timeout: 90_0
     await context.setOffline(true);
     await page.reload();
     await expect.poll(() => page.locator('.connection-label').textContent(), soon).toBe('Offline');
+    // What the worker keeps is the shell: the page, the build's files, the chime; never the API.
+    const cached = await page.evaluate(async () => {
+      const paths: string[] = [];
+      for (const name of await caches.keys()) {
+        for (const request of await (await caches.open(name)).keys()) paths.push(new URL(request.url).pathname);
+      }
+      return paths.sort();
+    });
+    expect(cached.filter((file) => !/^\/assets\/index-[\w-]+\.(js|css)$/.test(file))).toEqual([
+      '/',
+      '/chime.wav',
+      '/index.html',
+    ]);
+    expect(cached.filter((file) => file.endsWith('.js'))).toHaveLength(1);
     expect(await badge(page).textContent()).toBe('1');
     await openPanel(page);
     for (const title of ['Kept for the train', 'Also kept', 'Read on the train', 'Last before the train'])
