@@ -19,6 +19,8 @@ describe('the built web client at /', () => {
     mkdirSync(path.join(webDir, 'assets'));
     writeFileSync(path.join(webDir, 'index.html'), '<!doctype html><title>Tidings</title>');
     writeFileSync(path.join(webDir, 'assets', 'index-abc123.js'), 'console.log(1)');
+    writeFileSync(path.join(webDir, 'sw.js'), "self.addEventListener('fetch', () => {})");
+    writeFileSync(path.join(webDir, 'chime.wav'), 'RIFF');
     server = await startServer({ webDir });
   });
   afterAll(async () => {
@@ -40,6 +42,18 @@ describe('the built web client at /', () => {
       headers: { 'if-none-match': asset.headers.get('etag') ?? '' },
     });
     expect(again.status).toBe(304);
+  });
+
+  it('serves the service worker at /sw.js as JavaScript for all of /, revalidated on every visit; the chime as audio', async () => {
+    const worker = await fetch(`${server.url}/sw.js`);
+    expect(worker.status).toBe(200);
+    expect(worker.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(worker.headers.get('cache-control')).toBe('no-cache');
+    expect(worker.headers.get('service-worker-allowed')).toBe('/');
+    const chime = await fetch(`${server.url}/chime.wav`);
+    expect(chime.headers.get('content-type')).toBe('audio/wav');
+    expect(chime.headers.get('cache-control')).toBe('no-cache');
+    expect(chime.headers.get('service-worker-allowed')).toBeNull();
   });
 
   it('answers page navigations with index.html, but a missing file with 404', async () => {

@@ -9,16 +9,21 @@ const webRoot = import.meta.dirname;
 const outDir = path.join(webRoot, 'dist');
 const stampFile = path.join(outDir, '.source-hash');
 
-/** A hash of everything the build reads: sources, the page, Vite's config, the locked dependencies. */
+/** A hash of everything the build reads: sources, the page, Vite's config and plugins, public files, the locked dependencies. */
 export function sourceHash(): string {
   const hash = createHash('sha256');
   const inputs = [
     path.join(webRoot, 'index.html'),
     path.join(webRoot, 'vite.config.ts'),
+    path.join(webRoot, 'service-worker-build.ts'),
     path.join(webRoot, '..', 'package-lock.json'),
-    ...readdirSync(path.join(webRoot, 'src'), { recursive: true, withFileTypes: true })
-      .filter((entry) => entry.isFile())
-      .map((entry) => path.join(entry.parentPath, entry.name)),
+    ...['src', 'public'].flatMap((folder) =>
+      existsSync(path.join(webRoot, folder))
+        ? readdirSync(path.join(webRoot, folder), { recursive: true, withFileTypes: true })
+            .filter((entry) => entry.isFile())
+            .map((entry) => path.join(entry.parentPath, entry.name))
+        : [],
+    ),
   ].sort();
   for (const file of inputs) {
     if (!existsSync(file)) continue;

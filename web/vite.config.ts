@@ -1,6 +1,7 @@
 import path from 'node:path';
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
+import { serviceWorker } from './service-worker-build.ts';
 
 const root = import.meta.dirname;
 /** The Tidings server that `npm run dev` proxies API calls to. */
@@ -8,7 +9,7 @@ const target = process.env.TIDINGS_URL ?? `http://localhost:${process.env.PORT ?
 
 export default defineConfig({
   root,
-  plugins: [react()],
+  plugins: [react(), serviceWorker()],
   build: { outDir: path.join(root, 'dist'), emptyOutDir: true, sourcemap: true },
   server: {
     port: Number(process.env.WEB_PORT ?? 5173),

@@ -13,7 +13,13 @@ const contentTypes: Record<string, string> = {
   '.map': 'application/json',
   '.txt': 'text/plain; charset=utf-8',
   '.woff2': 'font/woff2',
+  '.wav': 'audio/wav',
+  '.ogg': 'audio/ogg',
+  '.webmanifest': 'application/manifest+json',
 };
+
+/** The web client's service worker: it must be checked for updates on every visit, and controls all of `/`. */
+const serviceWorkerPath = '/sw.js';
 
 interface StaticFile {
   body: Uint8Array<ArrayBuffer>;
@@ -26,7 +32,8 @@ interface StaticFile {
 /**
  * Serves the built web client (Vite's output) from memory: it is a few hundred kilobytes, read once
  * at start. Unknown paths that a browser navigates to get index.html, so client routes survive a
- * reload. Returns null when `dir` holds no build.
+ * reload; everything outside assets/ (index.html, the service worker /sw.js, the chime) is
+ * revalidated on every use. Returns null when `dir` holds no build.
  */
 export function loadWebClient(dir: string): ((request: Request, url: URL) => Response | null) | null {
   if (!existsSync(path.join(dir, 'index.html'))) return null;
@@ -50,12 +57,13 @@ export function loadWebClient(dir: string): ((request: Request, url: URL) => Res
     let file = files.get(url.pathname === '/' ? '/index.html' : url.pathname);
     if (!file && !path.extname(url.pathname) && request.headers.get('accept')?.includes('text/html')) file = index;
     if (!file) return null;
-    const headers = {
+    const headers: Record<string, string> = {
       'content-type': file.type,
       etag: file.etag,
       'cache-control': file.immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
       'x-content-type-options': 'nosniff',
     };
+    if (url.pathname === serviceWorkerPath) headers['service-worker-allowed'] = '/';
     if (request.headers.get('if-none-match') === file.etag) return new Response(null, { status: 304, headers });
     return new Response(request.method === 'HEAD' ? null : file.body, { headers });
   };

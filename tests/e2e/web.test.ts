@@ -204,6 +204,7 @@ describe.skipIf(unavailable !== null)('the web client in a real browser', () => 
     });
     await second.keyboard.press('Escape'); // the panel covers the settings
     await inFront(second);
+    await second.getByRole('button', { name: 'Settings', exact: true }).click();
     await second.getByLabel(/Desktop notifications/).check();
     await openPanel(second);
     await notify(server, cookie, { title: 'Seen in the tab' });

@@ -13,13 +13,18 @@ import {
   MarkNotificationReadMutation,
   MarkNotificationsSeenMutation,
   MarkNotificationUnreadMutation,
+  MyTopicsQuery,
   NotificationCountsQuery,
+  NotificationPreferencesQuery,
   NotificationsQuery as NotificationsDocument,
   PerformNotificationActionMutation,
+  SetNotificationPreferenceMutation,
   SnoozeNotificationMutation,
+  SubscribeToTopicMutation,
   UnarchiveNotificationMutation,
   UnreadNotificationCountQuery,
   UnsnoozeNotificationMutation,
+  UnsubscribeFromTopicMutation,
 } from '../../web/src/notifications/documents.ts';
 import type { StreamEvent } from '../../web/src/urql/cache.ts';
 import { cacheFixture, counts, notification, page, refusal, settle, watch } from './fixtures.ts';
@@ -821,5 +826,118 @@ describe('an event that arrives while its own mutation is still optimistic', () 
     expect(client.all()).toEqual([b.id]);
     expect(client.archived()).toEqual([a.id]);
     expect(client.totals()).toMatchObject({ unread: 1 });
+  });
+});
+
+describe('preferences and topics on a real store', () => {
+  const preference = (
+    kind: string,
+    change: Partial<Record<'inApp' | 'push' | 'desktop' | 'sound' | 'critical', boolean>> = {},
+  ) => ({
+    __typename: 'KindPreference' as const,
+    kind,
+    inApp: true,
+    push: true,
+    desktop: true,
+    sound: false,
+    critical: false,
+    ...change,
+  });
+
+  /** A client whose server knows `preferences` and `topics`, answering mutations with `mutation`. */
+  async function settings(
+    preferences: ReturnType<typeof preference>[],
+    topics: string[],
+    mutation: (name: string, variables: Record<string, unknown>) => unknown = () => ({ error: 'unexpected' }),
+  ) {
+    const fixture = cacheFixture((operation) => {
+      const name = getOperationName(operation.query);
+      if (name === 'NotificationPreferences') return { data: { notificationPreferences: preferences } };
+      if (name === 'MyTopics') return { data: { myTopics: topics } };
+      return mutation(name ?? '', operation.variables as Record<string, unknown>) as never;
+    });
+    let shown: { data?: { notificationPreferences: ReturnType<typeof preference>[] } } = {};
+    fixture.client.query(NotificationPreferencesQuery, {}).subscribe((result) => {
+      shown = result as typeof shown;
+    });
+    let followed: { data?: { myTopics: string[] } } = {};
+    fixture.client.query(MyTopicsQuery, {}).subscribe((result) => {
+      followed = result as typeof followed;
+    });
+    await settle();
+    return {
+      ...fixture,
+      preferences: () =>
+        shown.data?.notificationPreferences.map(({ kind, inApp, push, desktop, sound }) => ({
+          kind,
+          inApp,
+          push,
+          desktop,
+          sound,
+        })),
+      topics: () => followed.data?.myTopics,
+    };
+  }
+
+  const changed = (kind: string, change: Parameters<typeof preference>[1]): StreamEvent => ({
+    __typename: 'NotificationPreferenceChanged',
+    cursor: '9',
+    unreadCount: 0,
+    counts: counts(0),
+    preference: preference(kind, change),
+  });
+
+  it('NotificationPreferenceChanged (set in another tab) changes the shown preference at once; a new kind joins the list in order; twice is once', async () => {
+    const client = await settings([preference('comment'), preference('security', { critical: true })], []);
+    await client.push(changed('comment', { inApp: false, sound: true }));
+    await client.push(changed('build', { desktop: false }));
+    await client.push(changed('build', { desktop: false }));
+    expect(client.preferences()).toEqual([
+      { kind: 'build', inApp: true, push: true, desktop: false, sound: false },
+      { kind: 'comment', inApp: false, push: true, desktop: true, sound: true },
+      { kind: 'security', inApp: true, push: true, desktop: true, sound: false },
+    ]);
+  });
+
+  it('setNotificationPreference shows at once, keeps the settings not given, and rolls back when refused', async () => {
+    const answer = deferred();
+    const client = await settings([preference('security', { critical: true })], [], () => answer.promise);
+    const done = client.client
+      .mutation(SetNotificationPreferenceMutation, { kind: 'security', inApp: false })
+      .toPromise();
+    await settle();
+    expect(client.preferences()).toEqual([{ kind: 'security', inApp: false, push: true, desktop: true, sound: false }]);
+    answer.resolve(refusal('"security" is a critical kind (TIDINGS_CRITICAL_KINDS): it cannot be muted.'));
+    expect((await done).error).toBeDefined();
+    await settle();
+    expect(client.preferences()).toEqual([{ kind: 'security', inApp: true, push: true, desktop: true, sound: false }]);
+  });
+
+  it('setNotificationPreference for a kind not listed yet adds it with the defaults and the change', async () => {
+    const client = await settings([], [], (_name, variables) => ({
+      data: { setNotificationPreference: preference(String(variables.kind), { sound: true }) },
+    }));
+    await client.client.mutation(SetNotificationPreferenceMutation, { kind: 'deploy', sound: true }).toPromise();
+    await settle();
+    expect(client.preferences()).toEqual([{ kind: 'deploy', inApp: true, push: true, desktop: true, sound: true }]);
+  });
+
+  it('following and leaving a topic change the list at once, in name order; a refused name rolls back', async () => {
+    const client = await settings([], ['releases'], (name, variables) =>
+      variables.topic === 'bad name!'
+        ? refusal('must be 1 to 128 letters, digits, dots, dashes, underscores or colons.')
+        : { data: { [name === 'SubscribeToTopic' ? 'subscribeToTopic' : 'unsubscribeFromTopic']: true } },
+    );
+    await client.client.mutation(SubscribeToTopicMutation, { topic: 'incidents:eu' }).toPromise();
+    await settle();
+    expect(client.topics()).toEqual(['incidents:eu', 'releases']);
+    expect(
+      (await client.client.mutation(SubscribeToTopicMutation, { topic: 'bad name!' }).toPromise()).error,
+    ).toBeDefined();
+    await settle();
+    expect(client.topics()).toEqual(['incidents:eu', 'releases']);
+    await client.client.mutation(UnsubscribeFromTopicMutation, { topic: 'releases' }).toPromise();
+    await settle();
+    expect(client.topics()).toEqual(['incidents:eu']);
   });
 });

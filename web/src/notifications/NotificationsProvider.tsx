@@ -2,6 +2,7 @@ import { createContext, type ReactNode, useContext, useEffect, useState } from '
 import { Provider as UrqlProvider } from 'urql';
 import type { StreamEvent } from '../urql/cache.ts';
 import { createNotificationClient } from '../urql/client.ts';
+import { type OfflineStore, offlineStore } from '../urql/offline.ts';
 import { graphqlSseTransport } from '../urql/sse.ts';
 import { NotificationEventsSubscription } from './documents.ts';
 import type { StreamTransport } from './stream.ts';
@@ -21,6 +22,8 @@ export interface NotificationsProviderProps {
   children: ReactNode;
   /** Where the stream comes from; graphql-sse on this origin unless given. */
   transport?: StreamTransport;
+  /** Keep the cache in IndexedDB for offline use (default: when the browser has IndexedDB). */
+  offline?: boolean;
 }
 
 /**
@@ -28,15 +31,24 @@ export interface NotificationsProviderProps {
  * graphcache, and the browser's one live stream feeding that cache. Mount it below sign-in and
  * key it by user, so signing in as someone else starts from an empty cache.
  */
-export function NotificationsProvider({ userId, children, transport }: NotificationsProviderProps) {
+export function NotificationsProvider({
+  userId,
+  children,
+  transport,
+  offline = typeof indexedDB !== 'undefined',
+}: NotificationsProviderProps) {
   const [value] = useState(() => {
-    const { client, feed } = createNotificationClient();
+    const store: OfflineStore | undefined = offline ? offlineStore(userId) : undefined;
+    const { client, feed, mutationsPending } = createNotificationClient(undefined, undefined, store);
     const listeners = new Set<(event: StreamEvent) => void>();
     const stream = new TabStream({
       key: userId,
       transport: transport ?? graphqlSseTransport(),
       onEvent: (event) => {
         feed.push(event);
+        store?.setCursor(event.cursor, !mutationsPending());
+        // The server answers again: what was queued while it did not goes now.
+        if (event.__typename === 'NotificationStreamReady') store?.flush();
         for (const listener of listeners) listener(event);
       },
     });
@@ -44,15 +56,20 @@ export function NotificationsProvider({ userId, children, transport }: Notificat
       listeners.add(listener);
       return () => listeners.delete(listener);
     };
-    return { client, context: { stream, onEvent } };
+    return { client, hydrated: store?.hydrated ?? Promise.resolve(''), context: { stream, onEvent } };
   });
 
   useEffect(() => {
-    const { client, context } = value;
+    const { client, context, hydrated } = value;
     // The feed answers this subscription; keeping it open keeps graphcache applying events.
     const feed = client.subscription(NotificationEventsSubscription, {}).subscribe(() => {});
-    context.stream.start();
+    // The stream starts once the stored cache is back, after the cursor it was stored at.
+    let stopped = false;
+    void hydrated.then((cursor) => {
+      if (!stopped) context.stream.start(cursor);
+    });
     return () => {
+      stopped = true;
       context.stream.stop();
       feed.unsubscribe();
     };

@@ -259,6 +259,11 @@ export const NotificationEventsSubscription = graphql(/* GraphQL */ `
         archivedAt
         count
       }
+      ... on NotificationPreferenceChanged {
+        preference {
+          ...KindPreferenceFields
+        }
+      }
       ... on NotificationStreamReady {
         replayed
         heartbeatMs
@@ -281,5 +286,52 @@ export const MeQuery = graphql(/* GraphQL */ `
       name
       role
     }
+  }
+`);
+
+/** What a user wants of one kind; `critical` kinds cannot be muted in-app. */
+export const KindPreferenceFieldsFragment = graphql(/* GraphQL */ `
+  fragment KindPreferenceFields on KindPreference {
+    kind
+    inApp
+    push
+    desktop
+    sound
+    critical
+  }
+`);
+
+/** One preference per kind the viewer has received or set, in kind order. */
+export const NotificationPreferencesQuery = graphql(/* GraphQL */ `
+  query NotificationPreferences {
+    notificationPreferences {
+      ...KindPreferenceFields
+    }
+  }
+`);
+
+export const SetNotificationPreferenceMutation = graphql(/* GraphQL */ `
+  mutation SetNotificationPreference($kind: String!, $inApp: Boolean, $push: Boolean, $desktop: Boolean, $sound: Boolean) {
+    setNotificationPreference(kind: $kind, inApp: $inApp, push: $push, desktop: $desktop, sound: $sound) {
+      ...KindPreferenceFields
+    }
+  }
+`);
+
+export const MyTopicsQuery = graphql(/* GraphQL */ `
+  query MyTopics {
+    myTopics
+  }
+`);
+
+export const SubscribeToTopicMutation = graphql(/* GraphQL */ `
+  mutation SubscribeToTopic($topic: String!) {
+    subscribeToTopic(topic: $topic)
+  }
+`);
+
+export const UnsubscribeFromTopicMutation = graphql(/* GraphQL */ `
+  mutation UnsubscribeFromTopic($topic: String!) {
+    unsubscribeFromTopic(topic: $topic)
   }
 `);

@@ -73,7 +73,7 @@ export interface UseNotificationsOptions {
  * listened could miss an event committed in between, and that event would never come. Read after,
  * every event is in the answer or on its way through the stream (applying both is safe).
  */
-function useListening(): { pause: boolean; stream: NotificationStreamHandle } {
+export function useListening(): { pause: boolean; stream: NotificationStreamHandle } {
   const stream = useNotificationStream();
   const listening = useRef(false);
   if (stream.status !== 'connecting') listening.current = true;

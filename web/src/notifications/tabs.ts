@@ -56,8 +56,13 @@ export class TabStream {
     return () => this.#listeners.delete(listener);
   };
 
-  /** Joins the browser's stream (leading it or following the tab that does). Again after stop() is fine. */
-  start() {
+  /**
+   * Joins the browser's stream (leading it or following the tab that does). Again after stop() is
+   * fine. `cursor`: where this tab's cache stands (stored from an earlier visit), when it has no
+   * newer one: leading, it resumes after it.
+   */
+  start(cursor?: string) {
+    if (cursor && !this.#state.cursor) this.#state = { ...this.#state, cursor };
     const generation = ++this.#generation;
     this.#abort = new AbortController();
     this.#network = this.options.network === undefined ? (globalThis.window ?? null) : this.options.network;

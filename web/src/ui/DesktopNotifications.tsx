@@ -1,27 +1,47 @@
-import { useCallback, useState } from 'react';
+import { useCallback, useRef, useState, useSyncExternalStore } from 'react';
 import { useStreamEvents } from '../notifications/NotificationsProvider.tsx';
+import { useNotificationPreferences } from '../notifications/preferences.ts';
 import type { StreamEvent } from '../urql/cache.ts';
 import { hidden } from './hidden.ts';
 
 const storageKey = 'tidings:desktop-notifications';
 const supported = typeof window !== 'undefined' && 'Notification' in window;
 
+/** This tab's opt-in (kept in localStorage, so it outlives a reload), shared by the switch and the alerts. */
+const optIn = (() => {
+  const listeners = new Set<() => void>();
+  let on = supported && localStorage.getItem(storageKey) === 'on' && Notification.permission === 'granted';
+  return {
+    get: () => on,
+    set(value: boolean) {
+      on = value;
+      localStorage.setItem(storageKey, value ? 'on' : 'off');
+      for (const listener of listeners) listener();
+    },
+    subscribe(listener: () => void) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+})();
+
 /**
- * Opt-in desktop notifications: while this tab is hidden, each new notification also shows as a
- * system notification (tagged with its id, so several hidden tabs show it once).
+ * Shows each new notification as a system notification while this tab is hidden, when the tab
+ * opted in and the kind's `desktop` preference is on (tagged with its id, so several hidden tabs
+ * show it once). Mounted with the signed-in page, whatever view it shows.
  */
-export function DesktopNotifications() {
-  const [enabled, setEnabled] = useState(
-    () => supported && localStorage.getItem(storageKey) === 'on' && Notification.permission === 'granted',
-  );
-  const [problem, setProblem] = useState<string | null>(null);
+export function DesktopAlerts() {
+  const enabled = useSyncExternalStore(optIn.subscribe, optIn.get);
+  const { preferenceOf } = useNotificationPreferences();
+  const preferences = useRef(preferenceOf);
+  preferences.current = preferenceOf;
 
   useStreamEvents(
     useCallback(
       (event: StreamEvent) => {
         if (!enabled || event.__typename !== 'NotificationCreated' || !document.hidden) return;
-        if (hidden(event.notification)) return;
         const { notification } = event;
+        if (hidden(notification) || !preferences.current(notification.kind).desktop) return;
         const shown = new Notification(notification.title, {
           body: notification.body ?? undefined,
           tag: notification.id,
@@ -34,6 +54,13 @@ export function DesktopNotifications() {
       [enabled],
     ),
   );
+  return null;
+}
+
+/** The switch that opts this tab in to desktop notifications (asking the browser's permission). */
+export function DesktopNotifications() {
+  const enabled = useSyncExternalStore(optIn.subscribe, optIn.get);
+  const [problem, setProblem] = useState<string | null>(null);
 
   if (!supported) return <p className="muted small">This browser has no desktop notifications.</p>;
 
@@ -46,14 +73,20 @@ export function DesktopNotifications() {
         return;
       }
     }
-    localStorage.setItem(storageKey, on ? 'on' : 'off');
-    setEnabled(on);
+    optIn.set(on);
   }
 
   return (
     <div>
       <label className="switch">
-        <input type="checkbox" checked={enabled} onChange={(event) => void toggle(event.target.checked)} />
+        <input
+          type="checkbox"
+          role="switch"
+          className="toggle"
+          aria-checked={enabled}
+          checked={enabled}
+          onChange={(event) => void toggle(event.target.checked)}
+        />
         Desktop notifications while this tab is in the background
       </label>
       {problem && (

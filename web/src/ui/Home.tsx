@@ -5,9 +5,11 @@ import { useNotificationActions, useNotificationCounts, useNotificationStream } 
 import { Announcer } from './Announcer.tsx';
 import { BellIcon } from './BellIcon.tsx';
 import { ConnectionIndicator } from './ConnectionIndicator.tsx';
-import { DesktopNotifications } from './DesktopNotifications.tsx';
+import { DesktopAlerts } from './DesktopNotifications.tsx';
 import { NotificationPanel } from './NotificationPanel.tsx';
 import { SendForm } from './SendForm.tsx';
+import { Settings } from './Settings.tsx';
+import { SoundAlerts } from './SoundAlerts.tsx';
 import { Toast } from './Toast.tsx';
 
 const endedBecause: Record<string, string> = {
@@ -23,9 +25,10 @@ interface HomeProps {
   onSignOut(reason?: string): Promise<void>;
 }
 
-/** The signed-in page: header with bell (its badge counts the unseen) and connection, the panel, the send form, toasts. */
+/** The signed-in page: header with bell (its badge counts the unseen), connection and settings, the panel, the send form or the settings, toasts. */
 export function Home({ user, onSignOut }: HomeProps) {
   const [open, setOpen] = useState(false);
+  const [showSettings, setShowSettings] = useState(false);
   const panelId = useId();
   const bell = useRef<HTMLButtonElement>(null);
   const panel = useRef<HTMLElement>(null);
@@ -74,6 +77,17 @@ export function Home({ user, onSignOut }: HomeProps) {
           <BellIcon size={20} /> Tidings
         </span>
         <ConnectionIndicator />
+        <button
+          type="button"
+          className="settings-toggle"
+          aria-pressed={showSettings}
+          aria-label="Settings"
+          title="Settings"
+          onClick={() => setShowSettings(!showSettings)}
+        >
+          <GearIcon />
+          <span className="settings-label">Settings</span>
+        </button>
         <div className="bell-wrap">
           <button
             ref={bell}
@@ -100,18 +114,44 @@ export function Home({ user, onSignOut }: HomeProps) {
           </button>
         </div>
       </header>
-      <main className="home">
-        <SendForm isAdmin={isAdmin} />
-        <section className="card">
-          <h2>Settings</h2>
-          <DesktopNotifications />
-          <p className="muted small">
-            Every tab of this browser shares one live connection; open another tab and watch both update.
-          </p>
-        </section>
+      <main className={showSettings ? 'home settings-view' : 'home'}>
+        {showSettings ? (
+          <>
+            <h1 className="view-title">Settings</h1>
+            <Settings />
+          </>
+        ) : (
+          <>
+            <SendForm isAdmin={isAdmin} />
+            <section className="card">
+              <h2>Choose what reaches you</h2>
+              <p className="muted small">
+                Desktop notifications, sounds, push when no tab is open, which kinds show in-app, and the topics you
+                follow.{' '}
+                <button type="button" className="link" onClick={() => setShowSettings(true)}>
+                  Open settings
+                </button>
+              </p>
+            </section>
+          </>
+        )}
       </main>
       <Toast panelOpen={open} onOpen={() => setOpen(true)} />
       <Announcer />
+      <DesktopAlerts />
+      <SoundAlerts />
     </>
+  );
+}
+
+function GearIcon() {
+  return (
+    <svg viewBox="0 0 24 24" width={20} height={20} aria-hidden="true" focusable="false">
+      <path
+        fill="currentColor"
+        d="M19.4 13a7.5 7.5 0 0 0 0-2l2.1-1.6-2-3.5-2.5 1a7.6 7.6 0 0 0-1.7-1L15 3h-4l-.4 2.9a7.6 7.6 0 0 0-1.7 1l-2.5-1-2 3.5L6.6 11a7.5 7.5 0 0 0 0 2l-2.1 1.6 2 3.5 2.5-1a7.6 7.6 0 0 0 1.7 1L11 21h4l.4-2.9a7.6 7.6 0 0 0 1.7-1l2.5 1 2-3.5ZM13 15.5a3.5 3.5 0 1 1 0-7 3.5 3.5 0 0 1 0 7Z"
+        transform="translate(-1 0)"
+      />
+    </svg>
   );
 }

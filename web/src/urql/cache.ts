@@ -1,6 +1,7 @@
 import type { Cache, CacheExchangeOpts, Data, FieldArgs, UpdateResolver, Variables } from '@urql/exchange-graphcache';
 import { relayPagination } from '@urql/exchange-graphcache/extras';
 import type {
+  KindPreferenceFieldsFragment,
   NotificationBulkStateFragment,
   NotificationCountsFieldsFragment,
   NotificationEventsSubscription,
@@ -8,7 +9,12 @@ import type {
 } from '../gql/graphql.ts';
 import { graphql } from '../gql/index.ts';
 import schema from '../gql/introspection.ts';
-import { NotificationFieldsFragment as NotificationFieldsDocument } from '../notifications/documents.ts';
+import {
+  KindPreferenceFieldsFragment as KindPreferenceDocument,
+  MyTopicsQuery,
+  NotificationFieldsFragment as NotificationFieldsDocument,
+  NotificationPreferencesQuery,
+} from '../notifications/documents.ts';
 
 /** One event of the `notificationEvents` stream, as the web client selects it. */
 export type StreamEvent = NotificationEventsSubscription['notificationEvents'];
@@ -95,6 +101,11 @@ function edgeKey(edge: Data): string | null {
   return (edge.node as { id?: string } | null)?.id ?? null;
 }
 
+/** A preference is the viewer's for one kind: keyed by the kind. */
+function preferenceKey(preference: Data): string | null {
+  return typeof preference.kind === 'string' ? preference.kind : null;
+}
+
 /** Types without an identity of their own: stored inside whatever holds them. */
 const embedded = Object.fromEntries(
   [
@@ -121,7 +132,6 @@ const embedded = Object.fromEntries(
     'NotificationsSeen',
     'ReadNotificationsArchived',
     'NotificationPreferenceChanged',
-    'KindPreference',
     'NotificationStreamReady',
     'NotificationStreamHeartbeat',
     'NotificationStreamResync',
@@ -226,6 +236,8 @@ export function notificationCacheOptions(): CacheExchangeOpts {
       // An edge is one notification's place in a list; keying it by the notification lets an
       // updater add the same edge to several lists and find it again.
       NotificationEdge: edgeKey,
+      // One per kind for the viewer: a changed preference updates itself wherever it is shown.
+      KindPreference: preferenceKey,
       ...embedded,
     },
     resolvers: { Query: { notifications: relayPagination() } },
@@ -263,6 +275,15 @@ export function notificationCacheOptions(): CacheExchangeOpts {
           for (const id of archiveRead(cache, archivedAt)) if (info.optimistic) pending.touched.add(id);
           if (!info.optimistic) pending.bulk.ReadNotificationsArchived -= 1;
         },
+        setNotificationPreference(result, _args, cache) {
+          listPreference(cache, result.setNotificationPreference as KindPreferenceFieldsFragment);
+        },
+        subscribeToTopic(_result, args, cache) {
+          changeTopics(cache, (topics) => [...new Set([...topics, String(args.topic)])].sort(byName));
+        },
+        unsubscribeFromTopic(_result, args, cache) {
+          changeTopics(cache, (topics) => topics.filter((topic) => topic !== args.topic));
+        },
       },
     },
     optimistic: {
@@ -287,6 +308,27 @@ export function notificationCacheOptions(): CacheExchangeOpts {
         pending.bulk.ReadNotificationsArchived += 1;
         return { __typename: 'ArchiveReadNotificationsPayload', count: 0, archivedAt: new Date().toISOString() };
       },
+      // The settings given change, the others stay (a kind not set yet has the defaults); a
+      // critical kind refused by the server rolls back.
+      setNotificationPreference(args, cache) {
+        const kind = String(args.kind);
+        const before = cache.readFragment(KindPreferenceDocument, { __typename: 'KindPreference', kind }) ?? {
+          ...defaultPreference,
+          kind,
+        };
+        const given = (field: 'inApp' | 'push' | 'desktop' | 'sound') =>
+          typeof args[field] === 'boolean' ? (args[field] as boolean) : before[field];
+        return {
+          ...before,
+          __typename: 'KindPreference',
+          inApp: given('inApp'),
+          push: given('push'),
+          desktop: given('desktop'),
+          sound: given('sound'),
+        };
+      },
+      subscribeToTopic: () => true,
+      unsubscribeFromTopic: () => true,
     },
   };
 }
@@ -341,6 +383,10 @@ function applyEvent(cache: Cache, event: StreamEvent, pending: Pending) {
     case 'ReadNotificationsArchived':
       pending.bulk.ReadNotificationsArchived = 0;
       archiveRead(cache, event.archivedAt, pending);
+      break;
+    case 'NotificationPreferenceChanged':
+      // The preference updates itself (keyed by kind); a kind set for the first time joins the list.
+      listPreference(cache, event.preference);
       break;
     case 'NotificationStreamResync':
       // The log could not replay what this client missed: refetch every list.
@@ -674,4 +720,34 @@ function adjustCounts(cache: Cache, delta: CountsDelta) {
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([kind, unread]) => ({ kind, unread })),
   });
+}
+
+/** What a kind the viewer never received or set has (the server's defaults). */
+export const defaultPreference: Omit<KindPreferenceFieldsFragment, 'kind'> = {
+  inApp: true,
+  push: true,
+  desktop: true,
+  sound: false,
+  critical: false,
+};
+
+const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Puts a kind's preference into the cached list of preferences, in kind order, once. */
+function listPreference(cache: Cache, preference: KindPreferenceFieldsFragment | null | undefined) {
+  if (!preference) return;
+  cache.updateQuery({ query: NotificationPreferencesQuery }, (data) => {
+    if (!data) return null;
+    const others = data.notificationPreferences.filter((known) => known.kind !== preference.kind);
+    return {
+      ...data,
+      notificationPreferences: [...others, { ...preference, __typename: 'KindPreference' as const }].sort((a, b) =>
+        byName(a.kind, b.kind),
+      ),
+    };
+  });
+}
+
+function changeTopics(cache: Cache, change: (topics: string[]) => string[]) {
+  cache.updateQuery({ query: MyTopicsQuery }, (data) => (data ? { ...data, myTopics: change(data.myTopics) } : null));
 }
