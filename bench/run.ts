@@ -13,6 +13,7 @@
  *   --postgres                  run the steps on PostgreSQL + Redis instead of SQLite
  *   --no-baseline               Tidings only
  *   --no-mutation-path          skip the mutation-path measurement on both engines
+ *   --mutation-path-only        only the mutation-path measurement (no steps)
  *   --profile <dir>             CPU profiles of each Tidings step (opening, steady + saturation, broadcast)
  *                               and of each engine's mutation-path closed loop
  *   --heap-snapshots <dir>      heap snapshots of each server before and after opening its streams
@@ -84,6 +85,7 @@ function parseArgs(argv: string[]): Options {
     else if (arg === '--postgres') options.engine = 'postgresql';
     else if (arg === '--no-baseline') options.baseline = false;
     else if (arg === '--no-mutation-path') options.mutationPath = false;
+    else if (arg === '--mutation-path-only') options.streams = [];
     else if (arg === '--profile') options.profileDir = path.resolve(value());
     else if (arg === '--heap-snapshots') options.heapDir = path.resolve(value());
     else if (arg === '--out') options.outDir = path.resolve(value());
