@@ -110,7 +110,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   }
 
   const pushAllowPrivateEndpoints =
-    overrides.pushAllowPrivateEndpoints ?? zeroOne(env, 'TIDINGS_PUSH_ALLOW_PRIVATE_ENDPOINTS', false);
+    overrides.pushAllowPrivateEndpoints ?? onOff(env, 'TIDINGS_PUSH_ALLOW_PRIVATE_ENDPOINTS', false, ['1', '0']);
   if (pushAllowPrivateEndpoints && production) {
     throw new ConfigError(
       'TIDINGS_PUSH_ALLOW_PRIVATE_ENDPOINTS=1 is for tests with a push service on loopback; it cannot be set when NODE_ENV=production.',
@@ -216,14 +216,6 @@ function parseVapidSubject(raw: string | undefined, publicUrl: string): string {
     );
   }
   return given;
-}
-
-function zeroOne(env: Env, name: string, fallback: boolean): boolean {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (raw === '1') return true;
-  if (raw === '0') return false;
-  throw new ConfigError(`${name} must be 1 or 0; got "${raw}".`);
 }
 
 /** A comma-separated list of kinds, or `none`; default `security`. */
@@ -347,12 +339,13 @@ function parseTrustedProxies(raw: string | undefined): string[] {
   return entries;
 }
 
-function onOff(env: Env, name: string, fallback: boolean): boolean {
+/** A switch setting, spelled `on`/`off` (or, for a test-only one, `1`/`0`); unset: `fallback`. */
+function onOff(env: Env, name: string, fallback: boolean, [on, off] = ['on', 'off']): boolean {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
-  if (raw === 'on') return true;
-  if (raw === 'off') return false;
-  throw new ConfigError(`${name} must be on or off; got "${raw}".`);
+  if (raw === on) return true;
+  if (raw === off) return false;
+  throw new ConfigError(`${name} must be ${on} or ${off}; got "${raw}".`);
 }
 
 function metricsTokenOf(env: Env): string | null {
