@@ -22,26 +22,34 @@ afterAll(async () => server?.dispose());
 
 const create = (recipientId: string, title: string) => server.app.notifications.create({ recipientId, title });
 
+/** Statements of this database waiting for a lock now. */
+const lockWaits = async () =>
+  (
+    await sql<{ n: number }>(
+      server,
+      `SELECT COUNT(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+    )
+  )[0]?.n;
+
+/** Another process' transaction holding a user's row lock, as the event log takes it, until its COMMIT. */
+async function holdLock(userId: string): Promise<pg.Client> {
+  const holder = new pg.Client({ connectionString: server.config.databaseUrl });
+  await holder.connect();
+  await holder.query('BEGIN');
+  await holder.query('SELECT id FROM "user" WHERE id = $1 FOR NO KEY UPDATE', [userId]);
+  return holder;
+}
+
 describe('group commit on PostgreSQL', () => {
   it('a batch waiting for a user reads the unread count after the write it waited for committed', async () => {
     const alice = await signUp(server);
     for (const title of ['e1', 'e2', 'e3', 'e4']) await notify(server, alice.headers, { title });
-    const lockWaits = async () =>
-      (
-        await sql<{ n: number }>(
-          server,
-          `SELECT COUNT(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-        )
-      )[0]?.n;
 
     // Another process' write holds Alice's row lock; a mark-all-read queues behind it, then a
     // batch of creates queues behind the mark-all-read. PostgreSQL grants the lock in that order.
     // The mark-all-read comes from a second writer on the database (another instance, as far as
     // PostgreSQL can tell), so the creates queue behind it whatever this instance has in flight.
-    const holder = new pg.Client({ connectionString: server.config.databaseUrl });
-    await holder.connect();
-    await holder.query('BEGIN');
-    await holder.query('SELECT id FROM "user" WHERE id = $1 FOR NO KEY UPDATE', [alice.id]);
+    const holder = await holdLock(alice.id);
     const otherInstance = await connectDatabase(server.config.databaseUrl);
     const markAll = createNotificationService(otherInstance, server.app.pubsub).markAllRead(alice.id);
     await expect.poll(lockWaits).toBe(1);
@@ -65,17 +73,7 @@ describe('group commit on PostgreSQL', () => {
 
   it('a batch waiting for one user does not hold up the others; the waiting user keeps arrival order', async () => {
     const [alice, bob] = [await signUp(server), await signUp(server)];
-    const lockWaits = async () =>
-      (
-        await sql<{ n: number }>(
-          server,
-          `SELECT COUNT(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-        )
-      )[0]?.n;
-    const holder = new pg.Client({ connectionString: server.config.databaseUrl });
-    await holder.connect();
-    await holder.query('BEGIN');
-    await holder.query('SELECT id FROM "user" WHERE id = $1 FOR NO KEY UPDATE', [alice.id]);
+    const holder = await holdLock(alice.id);
     try {
       const first = create(alice.id, 'a1');
       await expect.poll(lockWaits).toBe(1);
