@@ -3,6 +3,7 @@ import { useStreamEvents } from '../notifications/NotificationsProvider.tsx';
 import { useNotificationPreferences } from '../notifications/preferences.ts';
 import type { StreamEvent } from '../urql/cache.ts';
 import { hidden } from './hidden.ts';
+import { Toggle } from './Toggle.tsx';
 
 const storageKey = 'tidings:desktop-notifications';
 const supported = typeof window !== 'undefined' && 'Notification' in window;
@@ -78,17 +79,9 @@ export function DesktopNotifications() {
 
   return (
     <div>
-      <label className="switch">
-        <input
-          type="checkbox"
-          role="switch"
-          className="toggle"
-          aria-checked={enabled}
-          checked={enabled}
-          onChange={(event) => void toggle(event.target.checked)}
-        />
+      <Toggle checked={enabled} onSwitch={(on) => void toggle(on)}>
         Desktop notifications while this tab is in the background
-      </label>
+      </Toggle>
       {problem && (
         <p className="error small" role="alert">
           {problem}

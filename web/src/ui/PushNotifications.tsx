@@ -1,4 +1,5 @@
 import { usePushSubscription } from '../notifications/push.ts';
+import { Toggle } from './Toggle.tsx';
 
 /** The switch for web push: notifications reach this browser while no tab of Tidings is open. */
 export function PushNotifications() {
@@ -8,18 +9,9 @@ export function PushNotifications() {
   }
   return (
     <div>
-      <label className="switch">
-        <input
-          type="checkbox"
-          role="switch"
-          className="toggle"
-          aria-checked={push.enabled}
-          checked={push.enabled}
-          disabled={push.busy}
-          onChange={(event) => void push.set(event.target.checked)}
-        />
+      <Toggle checked={push.enabled} disabled={push.busy} onSwitch={(on) => void push.set(on)}>
         Push notifications when no tab is open
-      </label>
+      </Toggle>
       {push.problem && (
         <p className="error small" role="alert">
           {push.problem}

@@ -10,6 +10,7 @@ import {
 import { DesktopNotifications } from './DesktopNotifications.tsx';
 import { KindIcon } from './KindIcon.tsx';
 import { PushNotifications } from './PushNotifications.tsx';
+import { Toggle } from './Toggle.tsx';
 
 const columns: { field: keyof PreferenceChange; label: string; hint: string }[] = [
   { field: 'inApp', label: 'In-app', hint: 'Off: they go straight to the archive, without a badge or alert' },
@@ -110,16 +111,12 @@ function KindRow({
         const locked = critical && field === 'inApp';
         return (
           <td key={field} data-label={label}>
-            <input
-              type="checkbox"
-              role="switch"
-              className="toggle"
+            <Toggle
               aria-label={`${label} for ${kind}`}
               aria-describedby={locked ? reasonId : undefined}
-              aria-checked={preference[field]}
               checked={preference[field]}
               disabled={locked}
-              onChange={(event) => onChange(field, event.target.checked)}
+              onSwitch={(on) => onChange(field, on)}
             />
           </td>
         );
