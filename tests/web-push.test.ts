@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import webpush from 'web-push';
 import { serviceUserEmail } from '../server/auth/scopes.ts';
@@ -106,6 +107,11 @@ describe('web push', () => {
       createdAt: created.createdAt,
       critical: false,
     });
+    // The service worker keeps its own copy of the payload's type (it is a script of its own, it
+    // imports nothing): it must name exactly the fields the server sends.
+    const worker = readFileSync(new URL('../web/src/service-worker/sw.ts', import.meta.url), 'utf8');
+    const declared = /interface PushPayload \{([^}]*)\}/.exec(worker)?.[1] ?? '';
+    expect([...declared.matchAll(/^\s*(\w+):/gm)].map((m) => m[1]).sort()).toEqual(Object.keys(payload).sort());
     expect(await metric('tidings_push_sent_total')).toBe(sentBefore + 1);
   });
 
